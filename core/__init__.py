@@ -1,0 +1,33 @@
+"""The contract: DataModule base, hookspecs, specs, errors and storage.
+
+Torch is imported only when :class:`DataModule` is first touched, so listing
+and inspecting specs stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import DmzooError
+from .hookspecs import hookimpl, hookspec
+from .spec import Alternate, DataModuleSpec, Feature, Resource, Split
+
+__all__ = [
+    "Alternate",
+    "DataModule",
+    "DataModuleSpec",
+    "DmzooError",
+    "Feature",
+    "Resource",
+    "Split",
+    "hookimpl",
+    "hookspec",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DataModule":
+        from .datamodule import DataModule
+
+        return DataModule
+    raise AttributeError(f"module 'dmzoo.core' has no attribute {name!r}")

@@ -1,0 +1,83 @@
+"""Every error dmzoo raises on purpose derives from :class:`DmzooError`.
+
+Each subclass is one kind of mistake, so callers can catch exactly what they
+can handle, and each message says what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class DmzooError(Exception):
+    """Base of all dmzoo errors."""
+
+
+class SpecError(DmzooError, ValueError):
+    """A datamodule spec is malformed (raised while validating plugin data)."""
+
+
+class PluginError(DmzooError):
+    """A plugin failed to import, raised in a hook, or returned invalid data."""
+
+
+class DataModuleNotFoundError(DmzooError, LookupError):
+    """No registered datamodule has the requested name."""
+
+
+class VersionNotFoundError(DmzooError, LookupError):
+    """The datamodule exists, but no registered version matches the request."""
+
+
+class InvalidVersionError(DmzooError, ValueError):
+    """A version or version specifier does not parse (PEP 440)."""
+
+
+class InvalidNameError(DmzooError, ValueError):
+    """A datamodule reference does not follow ``[namespace/]name[@version]``."""
+
+
+class AmbiguousNameError(DmzooError, LookupError):
+    """A bare name is provided by more than one namespace."""
+
+
+class InvalidArgumentError(DmzooError, TypeError):
+    """A keyword argument does not fit the datamodule's constructor."""
+
+
+class MissingHookError(DmzooError, NotImplementedError):
+    """A DataModule was asked for a loader it does not define."""
+
+
+class MissingExtraError(DmzooError, ImportError):
+    """An optional dependency (a pip extra) is needed but not installed."""
+
+
+class StorageError(DmzooError):
+    """Base of the data acquisition errors (download, checksum, cache)."""
+
+
+class DownloadError(StorageError):
+    """Every URL of a resource failed; the message lists each one and why."""
+
+
+class ChecksumError(StorageError):
+    """A file's size or digest differs from the one recorded in the spec."""
+
+
+class OfflineError(StorageError):
+    """Files are missing and the network is disabled (``DMZOO_OFFLINE=1``)."""
+
+
+class UnsafeArchiveError(StorageError):
+    """An archive member would land outside the extraction folder."""
+
+
+class NotPreparedError(StorageError):
+    """``setup()`` ran before ``prepare_data()`` completed for this data dir."""
+
+
+class DataFormatError(DmzooError, ValueError):
+    """A data file is truncated, has a wrong header, or does not parse."""
+
+
+class SplitMismatchError(DmzooError, ValueError):
+    """A checkpoint was made with different split indices than this run."""

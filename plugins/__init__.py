@@ -1,0 +1,1 @@
+"""First-party plugins. Each registers through the ``dmzoo`` entry-point group."""

@@ -1,0 +1,1 @@
+"""Tabular datamodules: bundled scikit-learn tables, downloaded tables, generic CSV/Parquet."""

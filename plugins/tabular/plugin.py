@@ -1,0 +1,12 @@
+"""Entry point of the first-party tabular plugin: specs only, nothing heavy imported."""
+
+from __future__ import annotations
+
+from dmzoo import hookimpl
+
+from .specs import SPECS
+
+
+@hookimpl
+def dmzoo_datamodule_specs():
+    return list(SPECS)

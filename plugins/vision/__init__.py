@@ -1,0 +1,1 @@
+"""Vision datamodules: MNIST family and CIFAR."""

@@ -1,0 +1,65 @@
+"""Import a spec's class lazily and build it with checked keyword arguments."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from typing import Any
+
+from ..core.context import building
+from ..core.errors import InvalidArgumentError, PluginError
+from ..core.spec import DataModuleSpec
+
+
+def import_class(spec: DataModuleSpec) -> type:
+    """Import ``spec.cls`` (``"package.module:Class"``); errors name the spec and plugin."""
+    module_name, _, qualname = spec.cls.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:
+        raise PluginError(
+            f"cannot import {spec.cls!r} for {spec.ref} (plugin {spec.plugin!r}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(obj, type):
+        raise PluginError(f"{spec.cls!r} for {spec.ref} is a {type(obj).__name__}, not a class")
+    return obj
+
+
+def accepted_parameters(cls: type) -> tuple[list[str], bool]:
+    """Names ``cls(...)`` takes by keyword, and whether it also takes ``**kwargs``."""
+    params = list(inspect.signature(cls).parameters.values())
+    names = [p.name for p in params
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def check_kwargs(spec: DataModuleSpec, cls: type, kwargs: dict[str, Any]) -> None:
+    """Fail before anything is built when a keyword does not fit the constructor."""
+    names, var_kw = accepted_parameters(cls)
+    unknown = [k for k in kwargs if k not in names] if not var_kw else []
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, names, n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise InvalidArgumentError(
+            f"{spec.qualified_name} got unknown argument(s) {', '.join(hints)}; "
+            f"accepted: {', '.join(names) or '(none)'}"
+        )
+    try:
+        inspect.signature(cls).bind(**kwargs)
+    except TypeError as exc:
+        raise InvalidArgumentError(f"{spec.qualified_name}: {exc}; accepted: {', '.join(names)}") from None
+
+
+def instantiate(spec: DataModuleSpec, kwargs: dict[str, Any]) -> Any:
+    """Build the datamodule for ``spec``; the base class picks the spec up from context."""
+    cls = import_class(spec)
+    merged = {**spec.default_kwargs, **kwargs}
+    check_kwargs(spec, cls, merged)
+    with building(spec):
+        return cls(**merged)

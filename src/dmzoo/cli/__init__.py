@@ -1,0 +1,1 @@
+"""The ``dmzoo`` command line. Each module here adds one group of subcommands."""

@@ -1,0 +1,59 @@
+"""Entry point of the ``dmzoo`` command: argument parsing and error handling.
+
+Command modules register their subparsers through ``register(subparsers)`` and
+import heavy dependencies (torch, requests) only inside their handlers, so
+``dmzoo list`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..core.errors import DmzooError
+
+COMMAND_MODULES = ("catalog", "storage", "demo", "gallery", "authoring")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dmzoo", description="Prebuilt, reproducible PyTorch DataModules."
+    )
+    parser.add_argument("--version", action="version", version=f"dmzoo {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue  # a command group not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("dmzoo: interrupted", file=sys.stderr)
+        return 130
+    except (DmzooError, OSError) as exc:
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"dmzoo: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
