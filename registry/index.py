@@ -52,7 +52,8 @@ class Registry:
         if self._discover and not self.plugins:
             self.plugins = discovery.load_entry_point_plugins(self.plugin_manager, self.failures)
         labels = {p.name: p.distribution or p.name for p in self.plugins}
-        for spec in discovery.collect_specs(self.plugin_manager, self.failures, labels.get):
+        for spec in discovery.collect_specs(self.plugin_manager, self.failures,
+                                            lambda n: labels.get(n, n)):
             self._add(spec, on_conflict=self._skip_duplicate)
         for spec in self._local:
             self._add(spec, on_conflict=None)

@@ -1,0 +1,3 @@
+"""Fails while being imported, like a plugin with a missing dependency."""
+
+import a_dependency_that_is_not_installed  # noqa: F401

@@ -1,0 +1,1 @@
+"""A tiny third-party dmzoo plugin (namespace ``acme``) for dmzoo's tests."""
