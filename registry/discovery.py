@@ -21,7 +21,6 @@ from ..core import hookspecs
 from ..core.errors import PluginError
 from ..core.spec import DataModuleSpec
 
-
 ENTRY_POINT_GROUP = "dmzoo"
 
 
