@@ -1,0 +1,56 @@
+"""Data acquisition that never corrupts: cache layout, downloads, checksums, locks, extraction.
+
+Layout of one dataset version (``dataset_dir(spec)``)::
+
+    <root>/<namespace>/<name>/<version>/
+        downloads/<file>          verified resource files (published form, or an
+                                  imported alternate under its own name)
+        downloads/<file>.part     a download in progress; resumed with an HTTP Range request
+        prepared.tmp-XXXX/        a build in progress (removed by the next run)
+        prepared/                 the builder's output, renamed into place when complete
+        COMPLETE.json             completion marker, written last (atomic rename): the spec
+                                  ref, each resource's checksum and a size+sha256 manifest
+                                  of every prepared file (``dmzoo cache verify`` re-checks it)
+        .locks/                   ``prepare.lock`` and ``resource-<file>.lock`` (flock:
+                                  released by the kernel when the holder dies)
+
+``<root>`` is ``data_dir=`` > ``DMZOO_HOME`` > the ``dmzoo_data_dir`` hook > the
+platform user cache dir. A dataset is prepared exactly when ``COMPLETE.json``
+exists for its ref and ``prepared/`` is present.
+
+Environment: ``DMZOO_MIRROR`` (tried first), ``DMZOO_OFFLINE=1`` (no network),
+``DMZOO_CHECKSUMS`` (override file, see :mod:`.checksums`), ``DMZOO_QUIET=1``,
+``DMZOO_TIMEOUT`` and ``DMZOO_BACKOFF`` (see :mod:`.download`).
+
+Importing this package is cheap: requests, filelock and tqdm load on first use.
+"""
+
+from __future__ import annotations
+
+from .cache import CacheEntry, list_cache, remove, select, verify_entry
+from .checksums import digest, verify
+from .extract import extract, open_maybe_gzip
+from .paths import data_root, dataset_dir
+from .prepare import fetch, is_prepared, prepare, prepared_dir
+from .sources import import_from, offline, resource_urls
+
+__all__ = [
+    "CacheEntry",
+    "data_root",
+    "dataset_dir",
+    "digest",
+    "extract",
+    "fetch",
+    "import_from",
+    "is_prepared",
+    "list_cache",
+    "offline",
+    "open_maybe_gzip",
+    "prepare",
+    "prepared_dir",
+    "remove",
+    "resource_urls",
+    "select",
+    "verify",
+    "verify_entry",
+]

@@ -1,0 +1,158 @@
+"""What is in the cache: list entries, re-verify them, remove them.
+
+Works from the folders on disk and their completion markers, so entries of
+uninstalled plugins are still listed, verified and removable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AmbiguousNameError, ChecksumError, StorageError
+from ..spec import normalize_name
+from .checksums import check, digest, effective
+from .locks import locked
+from .paths import DOWNLOADS, MARKER, PREPARED, data_root, default_root
+from .prepare import read_marker
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One ``<root>/<namespace>/<name>/<version>`` folder."""
+
+    root: Path
+    namespace: str
+    name: str
+    version: str
+    prepared: bool
+    size: int
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.namespace / self.name / self.version
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}@{self.version}"
+
+
+def cache_roots(data_dir: str | Path | None = None) -> list[Path]:
+    """Roots to scan: ``data_dir`` or ``DMZOO_HOME`` if set, else the user cache dir plus
+    every root a ``dmzoo_data_dir`` plugin picks for a registered datamodule."""
+    if data_dir is not None or os.environ.get("DMZOO_HOME", "").strip():
+        return [data_root(None, data_dir)]
+    from ...registry import get_registry
+    from ...registry.index import iter_all
+
+    roots = [default_root()]
+    for spec in iter_all(get_registry()):
+        root = data_root(spec)
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def list_cache(data_dir: str | Path | None = None) -> list[CacheEntry]:
+    """Every cached dataset version under the cache roots."""
+    entries = []
+    for root in cache_roots(data_dir):
+        for version_dir in sorted(root.glob("*/*/*")):
+            if not version_dir.is_dir() or version_dir.name.startswith("."):
+                continue
+            ns, name = version_dir.parent.parent.name, version_dir.parent.name
+            marker = read_marker(version_dir)
+            prepared = bool(marker and (version_dir / PREPARED).is_dir())
+            entries.append(CacheEntry(root, ns, name, version_dir.name, prepared,
+                                      _size(version_dir)))
+    return entries
+
+
+def select(ref: str | None, data_dir: str | Path | None = None) -> list[CacheEntry]:
+    """Entries matching ``[namespace/]name[@version]`` (all entries for None)."""
+    entries = list_cache(data_dir)
+    if not ref:
+        return entries
+    text, _, version = ref.partition("@")
+    ns, _, name = text.rpartition("/")
+    ns, name = normalize_name(ns) if ns else None, normalize_name(name)
+    hits = [e for e in entries if e.name == name and (ns is None or e.namespace == ns)
+            and (not version or e.version == version.strip())]
+    if not hits:
+        raise StorageError(f"nothing cached for {ref!r}; 'dmzoo cache list' shows what is cached")
+    providers = sorted({e.namespace for e in hits})
+    if len(providers) > 1:
+        raise AmbiguousNameError(f"{ref!r} is cached for several namespaces "
+                                 f"({', '.join(providers)}); use namespace/name")
+    return hits
+
+
+def _spec_for(entry: CacheEntry):
+    from ...registry import get_registry
+
+    versions = get_registry().versions(entry.namespace, entry.name)
+    return next((s for s in versions if s.version == entry.version), None)
+
+
+def verify_entry(entry: CacheEntry) -> list[str]:
+    """Problems found re-checking downloads (against the spec, else the marker) and the
+    prepared files (against the marker's manifest); empty when all is intact."""
+    folder, problems = entry.path, []
+    marker = read_marker(folder)
+    spec = _spec_for(entry)
+    resources = [effective(spec, r) for r in spec.resources] if spec else []
+    for res in resources:
+        published = folder / DOWNLOADS / res.filename
+        alt_files = [(folder / DOWNLOADS / n, a) for a in res.alternates for n in a.filenames]
+        present = [(p, a) for p, a in alt_files if p.is_file()]
+        if not published.is_file() and not present:
+            if marker:
+                problems.append(f"{res.filename}: missing from {folder / DOWNLOADS}")
+            continue
+        try:
+            if published.is_file():
+                check(published, res.size, *(("sha256", res.sha256) if res.sha256
+                                              else ("md5", res.md5)), label=str(published))
+            for path, alt in present:
+                check(path, alt.size, "sha256", alt.sha256, label=str(path))
+        except ChecksumError as exc:
+            problems.append(str(exc))
+    if marker and not spec:
+        for rec in marker.get("resources", {}).values():
+            path = folder / rec.get("file", "")
+            algo = "sha256" if "sha256" in rec else "md5"
+            try:
+                check(path, rec.get("size"), algo, rec.get(algo, ""), label=str(path))
+            except (ChecksumError, OSError) as exc:
+                problems.append(str(exc))
+    if marker:
+        prepared = folder / PREPARED
+        for rel, (size, sha) in marker.get("files", {}).items():
+            path = prepared / rel
+            if not path.is_file():
+                problems.append(f"prepared file {rel} is missing")
+            elif path.stat().st_size != size or digest(path) != sha:
+                problems.append(f"prepared file {rel} changed since it was prepared")
+    return problems
+
+
+def remove(entry: CacheEntry) -> None:
+    """Delete one cached version; the marker goes first, so a half-removed one is never ready."""
+    folder = entry.path
+    with locked(folder, "prepare", quiet=True, timeout=2.0):
+        (folder / MARKER).unlink(missing_ok=True)
+        for child in folder.iterdir():
+            if child.name != ".locks":
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in (folder.parent, folder.parent.parent):  # tidy empty name/namespace folders
+        try:
+            parent.rmdir()
+        except OSError:
+            break

@@ -1,0 +1,78 @@
+"""Where resource files may come from: URLs (mirrors, hooks), a local folder, or nowhere.
+
+- ``DMZOO_MIRROR=<base>``: ``<base>/<datamodule name>/<file name>`` is tried first.
+- the ``dmzoo_resource_urls`` hook edits the list after the spec's URLs.
+- ``import_from(folder)``: take files from ``folder`` only (``dmzoo prepare --from``).
+- ``DMZOO_OFFLINE=1``: no network at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import StorageError
+
+if TYPE_CHECKING:
+    from ..spec import DataModuleSpec, Resource
+
+_import_dir: ContextVar[Path | None] = ContextVar("dmzoo_import_dir", default=None)
+
+
+def offline() -> bool:
+    return os.environ.get("DMZOO_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@contextmanager
+def import_from(folder: str | Path) -> Iterator[Path]:
+    """Within the block, resources are taken (verified) from ``folder`` instead of the network."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise StorageError(f"--from {folder}: no such folder; give the folder holding the "
+                           "downloaded files (e.g. the published .gz files)")
+    token = _import_dir.set(path)
+    try:
+        yield path
+    finally:
+        _import_dir.reset(token)
+
+
+def import_dir() -> Path | None:
+    """The folder set by :func:`import_from`, or None."""
+    return _import_dir.get()
+
+
+def accepted_names(resource: Resource) -> list[str]:
+    """The published file name, then every alternate's names."""
+    return [resource.filename] + [n for alt in resource.alternates for n in alt.filenames]
+
+
+def find_local(folder: Path, resource: Resource) -> list[Path]:
+    """Candidate files for ``resource`` in ``folder`` (top level first, then subfolders)."""
+    found: list[Path] = []
+    for name in accepted_names(resource):
+        direct = folder / name
+        hits = [direct] if direct.is_file() else sorted(p for p in folder.rglob(name) if p.is_file())
+        found.extend(h for h in hits if h not in found)
+    return found
+
+
+def resource_urls(spec: DataModuleSpec, resource: Resource) -> list[str]:
+    """URLs to try, in order: ``DMZOO_MIRROR``, the spec's, then plugin hook edits."""
+    urls: list[str] = []
+    mirror = os.environ.get("DMZOO_MIRROR", "").strip()
+    if mirror:
+        urls.append(f"{mirror.rstrip('/')}/{spec.name}/{resource.filename}")
+    urls.extend(resource.urls)
+    from ...registry import get_registry
+    from ...registry.discovery import call_each
+
+    registry = get_registry()
+    for _ in call_each(registry.plugin_manager, "dmzoo_resource_urls", registry.failures,
+                       spec=spec, resource=resource, urls=urls):
+        pass
+    return list(dict.fromkeys(u for u in urls if isinstance(u, str) and u))
