@@ -1,0 +1,37 @@
+"""Interop with the training tools users already run: LightningCLI, Hydra, checkpoints, DDP.
+
+- :class:`DmzooLightningCLI`: ``--data mnist --data.batch_size 64`` (a registry name,
+  pinned or not) as well as ``--data pkg.module.Class``; also in YAML (``data: mnist``).
+- Hydra needs nothing extra: ``{_target_: dmzoo.load_datamodule, name: mnist, batch_size: 64}``.
+- :class:`DmzooDataRecord` (a Lightning callback) logs the datamodule's spec, hparams and
+  split fingerprint with the run and writes them into every checkpoint;
+  :func:`datamodule_from_checkpoint` rebuilds the same datamodule from one.
+- :func:`prepare_then_setup` and :func:`distributed_loader`: the plain ``torchrun`` recipe.
+
+Each name is imported on first use, so ``import dmzoo.interop`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DmzooLightningCLI": "lightning_cli",
+    "resolve_data_args": "lightning_cli",
+    "DmzooDataRecord": "callback",
+    "data_record": "checkpoint",
+    "datamodule_from_checkpoint": "checkpoint",
+    "RankInfo": "distributed",
+    "rank_info": "distributed",
+    "prepare_then_setup": "distributed",
+    "distributed_loader": "distributed",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'dmzoo.interop' has no attribute {name!r}")

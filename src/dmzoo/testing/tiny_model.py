@@ -1,0 +1,40 @@
+"""A one-parameter LightningModule that trains on any batch (for fast_dev_run checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def tiny_module(pl: Any) -> Any:
+    """A module of the given Lightning package (``lightning.pytorch`` or ``pytorch_lightning``)."""
+    import torch
+
+    from .checks import first_tensor
+
+    class TinyModule(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(()))
+            self.seen_batches = 0
+
+        def _loss(self, batch: Any) -> torch.Tensor:
+            x = first_tensor(batch).float()
+            return (self.w * x.mean() - 1.0) ** 2
+
+        def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+            self.seen_batches += 1
+            return self._loss(batch)
+
+        def validation_step(self, batch: Any, batch_idx: int) -> None:
+            self._loss(batch)
+
+        def test_step(self, batch: Any, batch_idx: int) -> None:
+            self._loss(batch)
+
+        def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+            return self.w * first_tensor(batch).float().mean()
+
+        def configure_optimizers(self) -> torch.optim.Optimizer:
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+    return TinyModule()
