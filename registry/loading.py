@@ -8,7 +8,7 @@ import inspect
 from typing import Any
 
 from ..core.context import building
-from ..core.errors import InvalidArgumentError, PluginError
+from ..core.errors import InvalidArgumentError, MissingExtraError, PluginError
 from ..core.spec import DataModuleSpec
 
 
@@ -19,6 +19,8 @@ def import_class(spec: DataModuleSpec) -> type:
         obj: Any = importlib.import_module(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part)
+    except MissingExtraError:
+        raise  # already says which extra to install
     except Exception as exc:
         raise PluginError(
             f"cannot import {spec.cls!r} for {spec.ref} (plugin {spec.plugin!r}): "

@@ -1,0 +1,175 @@
+"""Turn what a user hands the tabular datamodule into one pandas DataFrame.
+
+Accepted: a CSV/TSV/Parquet path (or a list of them, concatenated), a pandas
+DataFrame, a mapping of column name to array, or a ``(X, y)`` pair of numpy
+arrays. Files are read by pyarrow (multi-threaded C++, no Python row loop);
+string columns arrive dictionary-encoded (pandas ``category``), which keeps
+memory low and makes the later ordinal encoding a cheap code remap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from dmzoo.core.errors import DataFormatError
+
+CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+COMPRESSED = {".gz", ".bz2", ".zst", ".lz4"}
+# pyarrow's defaults plus the markers real tables use for "unknown".
+DEFAULT_NA = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-nan")
+XY_TARGET = "y"
+
+
+def is_path_like(obj: Any) -> bool:
+    return isinstance(obj, (str, os.PathLike))
+
+
+def describe(obj: Any) -> str:
+    """A short, JSON-safe description of a data source (for hparams and logs)."""
+    if is_path_like(obj):
+        return str(obj)
+    if isinstance(obj, (list, tuple)) and obj and all(is_path_like(p) for p in obj):
+        return ", ".join(str(p) for p in obj)
+    if isinstance(obj, pd.DataFrame):
+        return f"<DataFrame {obj.shape[0]}x{obj.shape[1]}>"
+    return f"<{type(obj).__name__}>"
+
+
+def to_frame(data: Any, *, na_values: Sequence[str] = (), what: str = "data") -> pd.DataFrame:
+    """Read or wrap ``data`` as a DataFrame; raise :class:`DataFormatError` if it cannot be."""
+    if data is None:
+        raise DataFormatError(f"{what} is missing: pass a CSV/Parquet path, a DataFrame or (X, y)")
+    if is_path_like(data):
+        frame = read_table(Path(data), na_values)
+    elif isinstance(data, pd.DataFrame):
+        frame = data.reset_index(drop=True)
+    elif isinstance(data, tuple) and len(data) == 2 and all(_is_array(a) for a in data):
+        frame = _from_xy(*data)
+    elif isinstance(data, Mapping):
+        try:
+            frame = pd.DataFrame({str(k): np.asarray(v) for k, v in data.items()})
+        except ValueError as exc:
+            raise DataFormatError(f"{what}: columns of a mapping must have equal lengths ({exc})") from None
+    elif isinstance(data, (list, tuple)) and data and all(is_path_like(p) for p in data):
+        frame = _concat([read_table(Path(p), na_values) for p in data], data)
+    else:
+        raise DataFormatError(
+            f"{what} of type {type(data).__name__} is not supported; pass a CSV/Parquet path "
+            "(or a list of paths), a pandas DataFrame, a dict of columns or a (X, y) tuple of arrays"
+        )
+    if frame.shape[0] == 0:
+        raise DataFormatError(f"{what} ({describe(data)}) has no rows; check the file or filter")
+    if frame.shape[1] == 0:
+        raise DataFormatError(f"{what} ({describe(data)}) has no columns")
+    return frame
+
+
+def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
+    """Read one CSV/TSV/Parquet file with pyarrow; any parse failure names the file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"data file {str(path)!r} does not exist")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSED:
+        suffixes = suffixes[:-1]
+    kind = suffixes[-1] if suffixes else ""
+    if path.stat().st_size == 0:
+        raise DataFormatError(f"{path} is empty (0 bytes); expected a header line and rows")
+    try:
+        if kind in PARQUET_SUFFIXES:
+            table = pq.read_table(path)
+        elif kind in CSV_SUFFIXES:
+            table = pcsv.read_csv(
+                path,
+                parse_options=pcsv.ParseOptions(delimiter=CSV_SUFFIXES[kind]),
+                convert_options=pcsv.ConvertOptions(
+                    null_values=list(DEFAULT_NA) + [str(v) for v in na_values],
+                    strings_can_be_null=True,
+                    # text arrives as codes + dictionary: cheap to store and to encode
+                    auto_dict_encode=True,
+                    auto_dict_max_cardinality=2**31 - 1,
+                ),
+            )
+        else:
+            raise DataFormatError(
+                f"{path}: unknown file type {kind or '(no suffix)'!r}; use .csv, .tsv, "
+                ".parquet (optionally compressed, e.g. .csv.gz), or load it into a DataFrame"
+            )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        hint = ""
+        if "conversion error" in str(exc):
+            hint = ("; a column that starts numeric has text further down: fix those values, "
+                    "or add the marker to na_values=[...]")
+        raise DataFormatError(f"{path} does not parse as {kind.lstrip('.')}: {exc}{hint}") from None
+    try:
+        names = list(table.column_names)
+    except UnicodeDecodeError:
+        raise DataFormatError(f"{path}: the header is not UTF-8 text; is this really a {kind} file?") from None
+    _check_names(names, path)
+    return arrow_to_frame(table)
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow → pandas with text as categoricals (no per-row Python objects)."""
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=False):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.dictionary_encode(column)
+        elif pa.types.is_null(column.type):  # a column with no value at all
+            column = column.cast(pa.float64())
+        columns[name] = column
+    return pa.table(columns).to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _check_names(names: list[str], path: Path) -> None:
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise DataFormatError(f"{path}: duplicate column name(s) {dup}; rename them in the header")
+    if any(not n.strip() for n in names):
+        raise DataFormatError(f"{path}: a column has an empty name; is the first line a header?")
+
+
+def _concat(frames: list[pd.DataFrame], paths: Sequence[Any]) -> pd.DataFrame:
+    first = list(frames[0].columns)
+    for frame, path in zip(frames[1:], paths[1:], strict=False):
+        if list(frame.columns) != first:
+            raise DataFormatError(
+                f"{path} has columns {list(frame.columns)}, but {paths[0]} has {first}; "
+                "every file must have the same header"
+            )
+    # Categoricals from different files have different dictionaries: union them.
+    for col in first:
+        if any(isinstance(f[col].dtype, pd.CategoricalDtype) for f in frames):
+            cats = pd.api.types.union_categoricals(
+                [pd.Categorical(f[col].astype("object")) for f in frames]
+            ).categories
+            for f in frames:
+                f[col] = pd.Categorical(f[col].astype("object"), categories=cats)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _is_array(obj: Any) -> bool:
+    return isinstance(obj, (np.ndarray, pd.Series)) or hasattr(obj, "__array__")
+
+
+def _from_xy(x: Any, y: Any) -> pd.DataFrame:
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2:
+        raise DataFormatError(f"X must be 2-D (rows, features); got shape {x.shape}")
+    if y.ndim != 1 or len(y) != len(x):
+        raise DataFormatError(f"y must be 1-D with one value per row of X; got {y.shape} for X {x.shape}")
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])])
+    frame[XY_TARGET] = y
+    return frame
