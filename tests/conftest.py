@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from dmzoo.registry import reset_registry
 from support.http_server import FileServer
 

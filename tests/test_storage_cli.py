@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
+
+from dmzoo.cli.main import main
 from dmzoo.core import storage
 from dmzoo.core.spec import Alternate
 from dmzoo.registry import register_datamodule
 from support.storage_helpers import child_env, make_spec, payload, resource, sha256
-
-from dmzoo.cli.main import main
 
 RAW = payload(30_000, seed=21)
 GZ = gzip.compress(RAW, mtime=0)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
+import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import ChecksumError, DownloadError, StorageError
 from dmzoo.core.spec import DataModuleSpec
 from dmzoo.registry import get_registry
 from support.http_server import Drop, FileServer, Html, Slow, Status, WrongBytes
 from support.storage_helpers import make_spec, payload, resource, sha256
-
-import dmzoo
 
 SIZE = 300_000
 

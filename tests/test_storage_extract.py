@@ -8,6 +8,7 @@ import tarfile
 import zipfile
 
 import pytest
+
 from dmzoo.core import storage
 from dmzoo.core.errors import StorageError, UnsafeArchiveError
 

@@ -6,6 +6,7 @@ import http.client
 
 import pytest
 import requests
+
 from support.http_server import HTML_PAGE, Drop, FileServer, Html, Status, WrongBytes
 
 

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import ChecksumError, NotPreparedError, OfflineError, StorageError
 from dmzoo.core.spec import Alternate
@@ -23,8 +25,6 @@ from support.storage_helpers import (
     sha256,
     tree_digest,
 )
-
-import dmzoo
 
 RAW = payload(50_000, seed=3)
 GZ = gzip.compress(RAW, mtime=0)

@@ -7,6 +7,7 @@ import signal
 import tarfile
 
 import pytest
+
 from dmzoo.core import storage
 from support.http_server import Slow
 from support.storage_helpers import (

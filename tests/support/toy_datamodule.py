@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dmzoo.core import storage
-
 from dmzoo import DataModule
+from dmzoo.core import storage
 
 from .storage_helpers import build_copy
 

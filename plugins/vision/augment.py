@@ -1,0 +1,73 @@
+"""Standard image augmentations applied to a whole uint8 batch at once (CPU or device).
+
+Same semantics as torchvision's ``RandomCrop(size, padding, fill=0)`` followed by
+``RandomHorizontalFlip(flip)``, but one gather for the batch instead of PIL work per
+image. On the CPU the gather is numpy (a sliding-window view indexed by the random
+offsets, so whole rows are copied; single-threaded, see ``dmzoo.core.fastloader``); on a
+device it is one torch advanced-indexing gather. Random draws come from
+:class:`~dmzoo.core.fastloader.WorkerRandom`, so every loader worker has its own
+reproducible stream, and they are drawn the same way on every device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dmzoo.core.fastloader import Key, WorkerRandom
+
+
+class RandomCropFlip(WorkerRandom):
+    """Zero-pad by ``padding``, crop ``size`` at a random offset, flip left-right with p=``flip``."""
+
+    def __init__(self, key: Key = 0, size: int = 32, padding: int = 4, flip: float = 0.5,
+                 seed: int = 0) -> None:
+        self.key, self.size, self.padding, self.flip, self.seed = key, size, padding, flip, seed
+
+    def _draw(self, n: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        gen = self.generator()
+        p, s = self.padding, self.size
+        oy = torch.randint(0, h + 2 * p - s + 1, (n,), generator=gen)
+        ox = torch.randint(0, w + 2 * p - s + 1, (n,), generator=gen)
+        flips = torch.rand(n, generator=gen) < self.flip
+        return oy, ox, flips
+
+    def _cpu(self, x: torch.Tensor, oy, ox, flips) -> torch.Tensor:
+        p, s = self.padding, self.size
+        a = x.numpy()
+        if p:
+            a = np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
+        windows = np.lib.stride_tricks.sliding_window_view(a, (s, s), axis=(2, 3))
+        out = windows[np.arange(len(a)), :, oy.numpy(), ox.numpy()]  # N x C x s x s copy
+        f = flips.numpy()
+        if f.any():
+            out[f] = out[f][..., ::-1]
+        return torch.from_numpy(out)
+
+    def _device(self, x: torch.Tensor, oy, ox, flips) -> torch.Tensor:
+        p, s, n = self.padding, self.size, x.shape[0]
+        padded = F.pad(x, (p, p, p, p)) if p else x
+        ar = torch.arange(s, device=x.device)
+        rows = oy.to(x.device).view(n, 1, 1, 1) + ar.view(1, 1, s, 1)
+        cols = ox.to(x.device).view(n, 1, 1, 1) + ar.view(1, 1, 1, s)
+        bi = torch.arange(n, device=x.device).view(n, 1, 1, 1)
+        ci = torch.arange(x.shape[1], device=x.device).view(1, -1, 1, 1)
+        out = padded[bi, ci, rows, cols]
+        return torch.where(flips.to(x.device).view(n, 1, 1, 1), out.flip(-1), out)
+
+    def __call__(self, batch: Any) -> Any:
+        x = batch[self.key]
+        oy, ox, flips = self._draw(x.shape[0], x.shape[-2], x.shape[-1])
+        x = (self._cpu if x.device.type == "cpu" else self._device)(x, oy, ox, flips)
+        if isinstance(batch, dict):
+            return {**batch, self.key: x}
+        items = list(batch)
+        items[self.key] = x
+        return tuple(items)
+
+    def __repr__(self) -> str:
+        return (f"RandomCropFlip(key={self.key!r}, size={self.size}, padding={self.padding}, "
+                f"flip={self.flip})")

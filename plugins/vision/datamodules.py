@@ -1,0 +1,549 @@
+"""The vision datamodules: one base class, small per-dataset subclasses.
+
+``prepare_data()`` downloads and verifies the upstream files (``dmzoo.core.storage``) and
+converts them once into a uint8 cache: ``{train,test}_images.npy`` (N x C x H x W),
+``{train,test}_labels.npy`` (and CIFAR-100's ``*_coarse_labels.npy``) and ``meta.json``
+(per-channel mean/std). ``setup()`` memory-maps that cache, so it starts in milliseconds
+and loader workers share the pages instead of copying them.
+
+Batches come from the fast path (``dmzoo.core.fastloader``): a whole batch is cut by
+index, then converted to float, normalised and augmented as one tensor, on the CPU in
+the loader (workers included) or, with a Trainer on an accelerator, on the device in
+``on_after_batch_transfer``. Passing ``train_transforms`` / ``val_transforms`` /
+``test_transforms`` switches that split to the per-sample torchvision path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from dmzoo.core import storage
+from dmzoo.core.datamodule import DataModule
+from dmzoo.core.errors import (
+    DataFormatError,
+    InvalidArgumentError,
+    MissingExtraError,
+    PluginError,
+    SplitMismatchError,
+)
+from dmzoo.core.fastloader import ArrayDataset, Cast, Compose, Normalize, ToFloat, make_loader
+
+from . import specs
+from .augment import RandomCropFlip
+from .compat import PerSampleDataset
+from .formats import channel_stats, check_labels, read_cifar_archive, read_idx
+from .plotting import sample_grid
+from .splits import fingerprint, split_indices, val_count
+
+CACHE_FORMAT = 1
+SPLITS = ("train", "val", "test")
+
+
+class VisionDataModule(DataModule):
+    """Image classification datamodule with the Lightning Bolts constructor.
+
+    Args:
+        data_dir: root of the dmzoo cache (default: ``DMZOO_HOME`` or the user cache dir).
+        val_split: validation part of the upstream training set: an int is a count, a
+            float a fraction (default ``0.1``). A seeded permutation (see ``seed``),
+            identical on every process and run; never overlaps train or test.
+        batch_size: examples per batch (default 32, as in Bolts).
+        num_workers: loader worker processes (fork or spawn; workers re-open the
+            memory-mapped cache instead of receiving a copy). Workers are persistent.
+        normalize: subtract ``mean`` and divide by ``std`` (per channel).
+        seed: seeds the validation split, the shuffling (``seed + epoch``) and the
+            augmentation streams.
+        shuffle: shuffle the training split each epoch.
+        pin_memory: pin batches in page-locked memory (only when CUDA is available).
+        drop_last: drop the last incomplete training batch (val/test keep every example).
+        augment: standard augmentation of the training split, on whole batches (see
+            the subclass: CIFAR crop 32 pad 4 + horizontal flip; MNIST family random
+            translation by up to 2 pixels, no flip).
+        train_transforms, val_transforms, test_transforms: torchvision-style callables
+            run per sample on PIL images (the compatibility path); a split with one
+            ignores ``normalize`` and ``augment``, exactly like torchvision datasets.
+        device_transforms: where batch float conversion/normalisation/augmentation
+            run: ``None`` (default) = on the device in ``on_after_batch_transfer`` when
+            attached to a Trainer on an accelerator, else in the loader; ``True`` /
+            ``False`` force it.
+        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or None (torch default).
+
+    Batches are ``(images, labels)``: float32 ``N x C x H x W`` in [0, 1] (or normalised)
+    and int64 labels. ``mean`` / ``std`` are the per-channel mean and population
+    standard deviation of the pixels (scaled to [0, 1]) of the whole upstream training
+    set, computed exactly once at prepare time and stored in the cache.
+    """
+
+    #: per-dataset configuration, set by subclasses
+    SPEC: ClassVar[Any] = None
+    DIMS: ClassVar[tuple[int, int, int]] = (1, 28, 28)
+    CLASSES: ClassVar[tuple[str, ...]] = ()
+    AUGMENT: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        val_split: int | float = 0.1,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        normalize: bool = False,
+        seed: int = 42,
+        shuffle: bool = True,
+        pin_memory: bool = True,
+        drop_last: bool = False,
+        augment: bool = False,
+        train_transforms: Callable[[Any], Any] | None = None,
+        val_transforms: Callable[[Any], Any] | None = None,
+        test_transforms: Callable[[Any], Any] | None = None,
+        device_transforms: bool | None = None,
+        multiprocessing_context: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["train_transforms", "val_transforms", "test_transforms"])
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidArgumentError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise InvalidArgumentError(f"num_workers must be an int >= 0, got {num_workers!r}")
+        self._cache: dict[str, dict[str, np.ndarray]] | None = None
+        val_count(self.num_train, val_split)  # fail now, not at setup()
+        self.data_dir = data_dir
+        self.val_split = val_split
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.normalize = normalize
+        self.seed = int(seed)
+        self.shuffle = shuffle
+        self.pin_memory = pin_memory
+        self.drop_last = drop_last
+        self.augment = augment
+        self.train_transforms = train_transforms
+        self.val_transforms = val_transforms
+        self.test_transforms = test_transforms
+        self.device_transforms = device_transforms
+        self.multiprocessing_context = multiprocessing_context
+        self.dims = self.DIMS
+        self.classes = list(self.CLASSES)
+        self.dataset_train: Any = None
+        self.dataset_val: Any = None
+        self.dataset_test: Any = None
+        self._meta: dict[str, Any] | None = None
+        self._split: tuple[np.ndarray, np.ndarray] | None = None
+        self._on_device: dict[str, Callable[[Any], Any] | None] = {}
+        self._expected_split: tuple[str, dict[str, Any]] | None = None
+
+    # -- static facts ---------------------------------------------------------------------
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def num_train(self) -> int:
+        """Examples in the upstream training split (before the validation cut).
+
+        From the prepared cache once loaded, else from the spec.
+        """
+        if self._cache is not None:
+            return len(self._cache["train"]["labels"])
+        return next(s.num_examples for s in self._require_spec().splits if s.name == "train")
+
+    def _require_spec(self) -> Any:
+        spec = getattr(self, "spec", None) or self.SPEC
+        if spec is None:
+            raise PluginError(f"{type(self).__name__} has no dmzoo spec; build it with "
+                              "dmzoo.load_datamodule(name)")
+        return spec
+
+    # -- preparing ------------------------------------------------------------------------
+    def prepare_data(self) -> None:
+        """Download, verify and convert the upstream files once (safe across processes)."""
+        storage.prepare(self._require_spec(), self.build_cache, data_dir=self.data_dir)
+
+    @classmethod
+    def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
+        """``{"train"|"test": {"images": ..., "labels": ...}}`` parsed from verified files."""
+        raise NotImplementedError
+
+    @classmethod
+    def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
+        """Convert the upstream files into the uint8 ``.npy`` cache plus ``meta.json``."""
+        out_dir = Path(out_dir)
+        parsed = cls.read_upstream(files)
+        counts = {}
+        for split, arrays in parsed.items():
+            for key, array in arrays.items():
+                np.save(out_dir / f"{split}_{key}.npy", np.ascontiguousarray(array))
+            counts[split] = len(arrays["images"])
+        mean, std = channel_stats(parsed["train"]["images"])
+        meta = {"format": CACHE_FORMAT, "dims": list(cls.DIMS), "counts": counts,
+                "mean": mean, "std": std,
+                "stats": "per-channel mean and population std of train pixels / 255"}
+        (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+    # -- the cache ------------------------------------------------------------------------
+    def _load(self) -> dict[str, dict[str, np.ndarray]]:
+        if self._cache is None:
+            folder = storage.prepared_dir(self._require_spec(), self.data_dir)
+            try:
+                meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+                if meta.get("format") != CACHE_FORMAT:
+                    raise ValueError(f"cache format {meta.get('format')!r}, expected {CACHE_FORMAT}")
+                cache = {split: {key: np.load(folder / f"{split}_{key}.npy", mmap_mode="r")
+                                 for key in self._cache_keys()}
+                         for split in ("train", "test")}
+            except (OSError, ValueError) as exc:
+                raise DataFormatError(
+                    f"the prepared cache in {folder} is damaged ({exc}); remove it with "
+                    f"'dmzoo cache remove {self._require_spec().qualified_name}' and prepare again") from None
+            for split, arrays in cache.items():
+                n = meta["counts"][split]
+                for key, array in arrays.items():
+                    want = (n, *self.DIMS) if key == "images" else (n,)
+                    if array.shape != want or array.dtype != np.uint8:
+                        raise DataFormatError(
+                            f"{folder / f'{split}_{key}.npy'} has shape {array.shape} "
+                            f"{array.dtype}, expected {want} uint8; remove the cache and prepare again")
+            self._meta, self._cache = meta, cache
+        return self._cache
+
+    def _cache_keys(self) -> tuple[str, ...]:
+        return ("images", "labels")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Memory maps would pickle as their whole contents; they are re-opened on demand
+        # (the datasets themselves pickle their maps by path).
+        state = super().__getstate__()
+        state["_cache"] = state["_meta"] = None
+        return state
+
+    @property
+    def _labels_key(self) -> str:
+        return "labels"
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        """Per-channel mean of the training pixels in [0, 1] (from the prepared cache)."""
+        self._load()
+        return tuple(self._meta["mean"])  # type: ignore[index]
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        """Per-channel population std of the training pixels in [0, 1]."""
+        self._load()
+        return tuple(self._meta["std"])  # type: ignore[index]
+
+    # -- the split ------------------------------------------------------------------------
+    def split_indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(train_rows, val_rows)`` of the upstream training set (needs the prepared cache)."""
+        if self._split is None:
+            self._load()
+            self._split = split_indices(self.num_train, self.val_split, self.seed)
+        return self._split
+
+    @property
+    def split_fingerprint(self) -> str:
+        """Hash of the split indices; same (version, seed, val_split) gives the same value."""
+        return fingerprint(*self.split_indices())
+
+    def _source(self, split: str) -> ArrayDataset:
+        if split not in SPLITS:
+            raise InvalidArgumentError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+        cache = self._load()
+        part = cache["test" if split == "test" else "train"]
+        source = ArrayDataset((part["images"], part[self._labels_key]))
+        if split == "test":
+            return source
+        train, val = self.split_indices()
+        return source.subset(train if split == "train" else val)
+
+    def setup(self, stage: str | None = None) -> None:
+        """Memory-map the prepared cache and build the train/val/test datasets."""
+        transforms = {"train": self.train_transforms, "val": self.val_transforms,
+                      "test": self.test_transforms}
+        made = {}
+        for split in SPLITS:
+            source = self._source(split)
+            made[split] = source if transforms[split] is None else PerSampleDataset(
+                source, transforms[split])
+        self.dataset_train, self.dataset_val, self.dataset_test = (
+            made["train"], made["val"], made["test"])
+        self._check_split()
+
+    # -- loaders --------------------------------------------------------------------------
+    def _augmentation(self) -> Callable[[Any], Any]:
+        return RandomCropFlip(0, seed=self.seed, **self.AUGMENT)
+
+    def batch_transform(self, split: str) -> Compose:
+        """The whole-batch pixel transform of ``split`` on the fast path."""
+        steps: list[Callable[[Any], Any]] = []
+        if split == "train" and self.augment:
+            steps.append(self._augmentation())
+        steps.append(ToFloat(0))
+        if self.normalize:
+            steps.append(Normalize(0, self.mean, self.std))
+        return Compose(steps)
+
+    def _transforms_on_device(self) -> bool:
+        if self.device_transforms is not None:
+            return bool(self.device_transforms)
+        trainer = getattr(self, "trainer", None)
+        try:
+            return trainer is not None and trainer.strategy.root_device.type != "cpu"
+        except Exception:  # a trainer without a strategy yet: decide on the CPU
+            return False
+
+    def _loader(self, split: str, dataset: Any, *, shuffle: bool, drop_last: bool) -> Any:
+        if dataset is None:
+            self.setup()
+            dataset = {"train": self.dataset_train, "val": self.dataset_val,
+                       "test": self.dataset_test}[split if split != "predict" else "test"]
+        common = dict(batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
+                      drop_last=drop_last, num_workers=self.num_workers,
+                      pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0,
+                      multiprocessing_context=self.multiprocessing_context)
+        if isinstance(dataset, PerSampleDataset):
+            from torch.utils.data import default_collate
+
+            self._on_device[split] = None
+            return make_loader(dataset, collate_fn=default_collate, **common)
+        pixels = self.batch_transform(split)
+        on_device = self._transforms_on_device()
+        self._on_device[split] = pixels if on_device else None
+        steps = [Cast(1)] + ([] if on_device else [pixels])
+        return make_loader(dataset, transform=Compose(steps), **common)
+
+    def train_dataloader(self) -> Any:
+        return self._loader("train", self.dataset_train, shuffle=self.shuffle,
+                            drop_last=self.drop_last)
+
+    def val_dataloader(self) -> Any:
+        return self._loader("val", self.dataset_val, shuffle=False, drop_last=False)
+
+    def test_dataloader(self) -> Any:
+        return self._loader("test", self.dataset_test, shuffle=False, drop_last=False)
+
+    def predict_dataloader(self) -> Any:
+        return self._loader("predict", self.dataset_test, shuffle=False, drop_last=False)
+
+    def _running_split(self) -> str | None:
+        trainer = getattr(self, "trainer", None)
+        if trainer is None:
+            return None
+        if trainer.training:
+            return "train"
+        if trainer.sanity_checking or trainer.validating:
+            return "val"
+        if trainer.testing:
+            return "test"
+        return "predict" if trainer.predicting else None
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Run the batch pixel transform on the device when ``device_transforms`` put it there."""
+        split = self._running_split()
+        transform = self._on_device.get(split) if split else None
+        return transform(batch) if transform is not None else batch
+
+    def default_transforms(self) -> Any:
+        """torchvision per-sample equivalent of the fast path's val/test batches (Bolts API)."""
+        try:
+            from torchvision import transforms as T
+        except ImportError:
+            raise MissingExtraError("default_transforms() needs torchvision") from None
+        steps = [T.ToTensor()]
+        if self.normalize:
+            steps.append(T.Normalize(self.mean, self.std))
+        return T.Compose(steps)
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        train, val = self.split_indices()
+        return {**super().state_dict(), "split_fingerprint": self.split_fingerprint,
+                "split": {"seed": self.seed, "val_split": self.val_split,
+                          "num_train": len(train), "num_val": len(val)}}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore, refusing a checkpoint made on another split (checked now if the data is
+        prepared, else at ``setup()``)."""
+        super().load_state_dict(state_dict)
+        saved = state_dict.get("split_fingerprint")
+        self._expected_split = (saved, dict(state_dict.get("split", {}))) if saved else None
+        if self._cache is not None or storage.is_prepared(self._require_spec(), self.data_dir):
+            self._check_split()
+
+    def _check_split(self) -> None:
+        if not self._expected_split:
+            return
+        saved, was = self._expected_split
+        if saved != self.split_fingerprint:
+            raise SplitMismatchError(
+                f"the checkpoint was trained on another train/validation split (fingerprint "
+                f"{saved}, seed={was.get('seed')!r}, val_split={was.get('val_split')!r}) than "
+                f"this datamodule (fingerprint {self.split_fingerprint}, seed={self.seed!r}, "
+                f"val_split={self.val_split!r}); build the datamodule with the checkpoint's "
+                "seed and val_split, or start a new run without ckpt_path")
+
+    # -- gallery --------------------------------------------------------------------------
+    def class_counts(self, split: str = "train") -> dict[str, int]:
+        """Examples per class name in ``split`` (train, val or test)."""
+        source = self._source(split)
+        labels = np.asarray(source.arrays[1][source.indices])
+        counts = np.bincount(labels, minlength=self.num_classes)
+        return {name: int(c) for name, c in zip(self.classes, counts, strict=True)}
+
+    def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:
+        """A matplotlib figure of the first ``n`` real images of ``split`` with class names."""
+        source = self._source(split)
+        if n < 1:
+            raise InvalidArgumentError(f"n must be >= 1, got {n}")
+        images, labels = source.rows(np.arange(min(n, len(source))))
+        title = f"{self._require_spec().name} ({split})"
+        return sample_grid(images, labels, self.classes, title=title, path=path)
+
+
+# -- the MNIST family ------------------------------------------------------------------------
+class _IDXDataModule(VisionDataModule):
+    """MNIST-format datasets: four IDX files, 28 x 28 grayscale, 10 classes.
+
+    ``augment=True`` shifts each training image by up to 2 pixels in each direction
+    (zero padding 2 + random 28 x 28 crop); no flips, which would change digits/characters.
+    """
+
+    DIMS = (1, 28, 28)
+    AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 28, "padding": 2, "flip": 0.0}
+
+    @classmethod
+    def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
+        out: dict[str, dict[str, np.ndarray]] = {"train": {}, "test": {}}
+        for stem, split, kind in specs.IDX_FILES:
+            shape = (28, 28) if kind == "images" else ()
+            out[split][kind] = read_idx(files[f"{stem}.gz"], item_shape=shape, name=stem)
+        for split, arrays in out.items():
+            if len(arrays["images"]) != len(arrays["labels"]):
+                raise DataFormatError(
+                    f"{split}: {len(arrays['images'])} images but {len(arrays['labels'])} labels; "
+                    "the IDX files do not belong together: delete them and prepare again")
+            arrays["images"] = arrays["images"][:, None]  # N x 1 x 28 x 28
+            check_labels(arrays["labels"], len(cls.CLASSES), f"{split} labels")
+        return out
+
+
+class MNISTDataModule(_IDXDataModule):
+    """MNIST handwritten digits (``dmzoo.load_datamodule("mnist")``)."""
+
+    SPEC = specs.MNIST
+    CLASSES = specs.MNIST_CLASSES
+
+
+class FashionMNISTDataModule(_IDXDataModule):
+    """Fashion-MNIST clothing images (``dmzoo.load_datamodule("fashion_mnist")``)."""
+
+    SPEC = specs.FASHION_MNIST
+    CLASSES = specs.FASHION_MNIST_CLASSES
+
+
+class KMNISTDataModule(_IDXDataModule):
+    """Kuzushiji-MNIST characters (``dmzoo.load_datamodule("kmnist")``)."""
+
+    SPEC = specs.KMNIST
+    CLASSES = specs.KMNIST_CLASSES
+
+
+# -- CIFAR -----------------------------------------------------------------------------------
+class _CIFARDataModule(VisionDataModule):
+    """CIFAR binary archives: 32 x 32 RGB.
+
+    ``augment=True`` is the standard recipe: zero padding 4, random 32 x 32 crop and a
+    horizontal flip with probability 0.5, done on whole batches.
+    """
+
+    DIMS = (3, 32, 32)
+    AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 32, "padding": 4, "flip": 0.5}
+    ARCHIVE: ClassVar[str] = ""
+    TRAIN_MEMBERS: ClassVar[tuple[str, ...]] = ()
+    TEST_MEMBERS: ClassVar[tuple[str, ...]] = ()
+    LABEL_BYTES: ClassVar[int] = 1
+    # label byte index -> (cache key, number of classes)
+    LABELS: ClassVar[tuple[tuple[str, int], ...]] = (("labels", 10),)
+
+    @classmethod
+    def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
+        members = (*cls.TRAIN_MEMBERS, *cls.TEST_MEMBERS)
+        parsed = read_cifar_archive(files[cls.ARCHIVE], members, label_bytes=cls.LABEL_BYTES,
+                                    name=cls.ARCHIVE)
+        out = {}
+        for split, names in (("train", cls.TRAIN_MEMBERS), ("test", cls.TEST_MEMBERS)):
+            images = np.concatenate([parsed[m][0] for m in names])
+            raw = np.concatenate([parsed[m][1] for m in names])
+            out[split] = {"images": images}
+            for col, (key, n_classes) in enumerate(cls.LABELS):
+                out[split][key] = np.ascontiguousarray(raw[:, col])
+                check_labels(out[split][key], n_classes, f"{cls.ARCHIVE} {split} {key}")
+        return out
+
+
+class CIFAR10DataModule(_CIFARDataModule):
+    """CIFAR-10 (``dmzoo.load_datamodule("cifar10")``), from ``cifar-10-binary.tar.gz``."""
+
+    SPEC = specs.CIFAR10
+    CLASSES = specs.CIFAR10_CLASSES
+    ARCHIVE = "cifar-10-binary.tar.gz"
+    TRAIN_MEMBERS = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
+    TEST_MEMBERS = ("test_batch.bin",)
+
+
+class CIFAR100DataModule(_CIFARDataModule):
+    """CIFAR-100 (``dmzoo.load_datamodule("cifar100")``), from ``cifar-100-binary.tar.gz``.
+
+    ``label_type="fine"`` (default): 100 classes; ``"coarse"``: the 20 superclasses.
+    Each record holds the coarse label byte, then the fine one.
+    """
+
+    SPEC = specs.CIFAR100
+    CLASSES = specs.CIFAR100_CLASSES
+    ARCHIVE = "cifar-100-binary.tar.gz"
+    TRAIN_MEMBERS = ("train.bin",)
+    TEST_MEMBERS = ("test.bin",)
+    LABEL_BYTES = 2
+    LABELS = (("coarse_labels", 20), ("labels", 100))
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        val_split: int | float = 0.1,
+        batch_size: int = 32,
+        num_workers: int = 0,
+        normalize: bool = False,
+        seed: int = 42,
+        shuffle: bool = True,
+        pin_memory: bool = True,
+        drop_last: bool = False,
+        augment: bool = False,
+        train_transforms: Callable[[Any], Any] | None = None,
+        val_transforms: Callable[[Any], Any] | None = None,
+        test_transforms: Callable[[Any], Any] | None = None,
+        device_transforms: bool | None = None,
+        multiprocessing_context: str | None = None,
+        label_type: str = "fine",
+    ) -> None:
+        if label_type not in ("fine", "coarse"):
+            raise InvalidArgumentError(f"label_type must be 'fine' or 'coarse', got {label_type!r}")
+        super().__init__(data_dir=data_dir, val_split=val_split, batch_size=batch_size,
+                         num_workers=num_workers, normalize=normalize, seed=seed, shuffle=shuffle,
+                         pin_memory=pin_memory, drop_last=drop_last, augment=augment,
+                         train_transforms=train_transforms, val_transforms=val_transforms,
+                         test_transforms=test_transforms, device_transforms=device_transforms,
+                         multiprocessing_context=multiprocessing_context)
+        self.label_type = label_type
+        self.classes = list(specs.CIFAR100_COARSE_CLASSES if label_type == "coarse"
+                            else specs.CIFAR100_CLASSES)
+
+    def _cache_keys(self) -> tuple[str, ...]:
+        return ("images", "labels", "coarse_labels")
+
+    @property
+    def _labels_key(self) -> str:
+        return "coarse_labels" if self.label_type == "coarse" else "labels"

@@ -1,0 +1,191 @@
+"""The shared fast batch path (core/fastloader.py) with real DataLoaders and workers."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DistributedSampler, get_worker_info
+
+from dmzoo.core.fastloader import (
+    ArrayDataset,
+    Compose,
+    Normalize,
+    SeededRandomSampler,
+    ToFloat,
+    WorkerRandom,
+    make_loader,
+)
+
+
+@pytest.fixture()
+def arrays(tmp_path):
+    """A memory-mapped uint8 'image' array (1.6 MB) and int64 labels."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(500, 1, 56, 56), dtype=np.uint8)
+    np.save(tmp_path / "x.npy", x)
+    y = np.arange(500, dtype=np.int64) % 7
+    return np.load(tmp_path / "x.npy", mmap_mode="r"), y
+
+
+def collect(loader):
+    return list(loader)
+
+
+def test_getitems_batch_equals_per_sample_rows(arrays):
+    x, y = arrays
+    ds = ArrayDataset({"x": x, "y": y}, indices=np.arange(100, 300))
+    batch = ds.__getitems__([5, 0, 199])
+    assert batch["x"].dtype == torch.uint8 and batch["x"].shape == (3, 1, 56, 56)
+    for i, pos in enumerate([5, 0, 199]):
+        single = ds[pos]
+        assert torch.equal(batch["x"][i], single["x"])
+        assert torch.equal(single["x"], torch.from_numpy(np.array(x[100 + pos])))
+        assert int(batch["y"][i]) == y[100 + pos]
+    tup = ArrayDataset((x, y)).__getitems__([3])
+    assert isinstance(tup, tuple) and int(tup[1][0]) == y[3]
+
+
+def test_bad_arrays_rejected(arrays):
+    x, y = arrays
+    with pytest.raises(ValueError, match="first dimension"):
+        ArrayDataset({"x": x, "y": y[:10]})
+    with pytest.raises(ValueError, match=r"\[0, 500\)"):
+        ArrayDataset((x, y), indices=[0, 500])
+    with pytest.raises(ValueError, match="batch_size"):
+        make_loader(ArrayDataset((x, y)), batch_size=0)
+
+
+def test_loader_covers_split_once_with_drop_last_and_order(arrays):
+    x, y = arrays
+    ds = ArrayDataset({"x": x, "y": y}, indices=np.arange(0, 500, 2))  # 250 rows
+    plain = collect(make_loader(ds, batch_size=64))
+    assert [len(b["y"]) for b in plain] == [64, 64, 64, 58]
+    assert torch.equal(torch.cat([b["y"] for b in plain]), torch.from_numpy(y[::2]))
+    dropped = collect(make_loader(ds, batch_size=64, drop_last=True))
+    assert [len(b["y"]) for b in dropped] == [64, 64, 64]
+
+
+def test_seeded_shuffle_is_reproducible_and_changes_per_epoch(arrays):
+    x, y = arrays
+    ds = ArrayDataset((x, np.arange(500)))
+
+    def order(loader):
+        return torch.cat([b[1] for b in loader]).tolist()
+
+    loader = make_loader(ds, batch_size=50, shuffle=True, seed=7)
+    e0, e1 = order(loader), order(loader)
+    assert sorted(e0) == list(range(500)) and sorted(e1) == list(range(500))
+    assert e0 != e1 and e0 != list(range(500))
+    again = make_loader(ds, batch_size=50, shuffle=True, seed=7)
+    assert order(again) == e0
+    again.sampler.set_epoch(1)  # what Lightning does each epoch
+    assert order(again) == e1
+    assert order(make_loader(ds, batch_size=50, shuffle=True, seed=8)) != e0
+    assert isinstance(loader.sampler, SeededRandomSampler)
+
+
+def test_float_and_normalize_match_manual_formula(arrays):
+    x, y = arrays
+    ds = ArrayDataset((x, y))
+    t = Compose([ToFloat(0), Normalize(0, [0.25], [0.5])])
+    (xb, yb), = collect(make_loader(ds, batch_size=500, transform=t))
+    ref = (torch.from_numpy(np.array(x)).float() / 255 - 0.25) / 0.5
+    assert xb.dtype == torch.float32 and torch.equal(xb, ref)
+    assert yb.dtype == torch.int64
+    rgb = {"img": torch.full((2, 3, 2, 2), 255, dtype=torch.uint8)}
+    out = Compose([ToFloat("img"), Normalize("img", [0.0, 0.5, 1.0], [1.0, 0.5, 2.0])])(rgb)
+    assert out["img"][:, :, 0, 0].tolist() == [[1.0, 1.0, 0.0]] * 2
+    with pytest.raises(TypeError, match="ToFloat first"):
+        Normalize(0, [0.5], [0.5])((torch.zeros(1, dtype=torch.uint8),))
+    with pytest.raises(ValueError, match="std"):
+        Normalize(0, [0.5], [0.0])
+
+
+def test_cpu_numpy_path_equals_device_torch_path(arrays):
+    x = torch.from_numpy(np.array(arrays[0][:64]))
+    to_float, norm = ToFloat(0), Normalize(0, [0.3], [0.7])
+    a, b = to_float.numpy_path(x), to_float.torch_path(x)
+    assert a.dtype == b.dtype == torch.float32 and torch.equal(a, b)
+    assert torch.equal(norm.numpy_path(a), norm.torch_path(a))
+    rgb = torch.rand(4, 3, 5, 5)
+    norm3 = Normalize(0, [0.1, 0.2, 0.3], [0.5, 0.6, 0.7])
+    assert torch.equal(norm3.numpy_path(rgb), norm3.torch_path(rgb))
+    ToFloat(0).numpy_path(x)
+    assert x.dtype == torch.uint8  # inputs are never modified in place
+
+
+def test_memmap_is_pickled_by_path_not_contents(arrays):
+    x, y = arrays
+    ds = ArrayDataset({"x": x, "y": y})
+    blob = pickle.dumps(ds)
+    assert len(blob) < x.nbytes / 100  # 1.6 MB of pixels do not travel
+    back = pickle.loads(blob)
+    assert isinstance(back.arrays[0], np.memmap)
+    assert torch.equal(back.__getitems__([4, 2])["x"], ds.__getitems__([4, 2])["x"])
+    in_memory = ArrayDataset({"x": np.array(x)})  # plain arrays still pickle (by value)
+    assert len(pickle.dumps(in_memory)) > x.nbytes
+
+
+class WhereAmI:
+    """Batch transform recording which process served the batch and its array type."""
+
+    def __call__(self, batch):
+        info = get_worker_info()
+        mm = isinstance(info.dataset.arrays[0], np.memmap) if info else True
+        n = len(batch["y"])
+        return {**batch, "pid": torch.full((n,), os.getpid()), "memmap": torch.full((n,), mm)}
+
+
+@pytest.mark.parametrize("context", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
+def test_workers_fork_and_spawn_match_single_process(arrays, context):
+    x, y = arrays
+    ds = ArrayDataset({"x": x, "y": y})
+    t = Compose([WhereAmI(), ToFloat("x")])
+    ref = collect(make_loader(ds, batch_size=100, shuffle=True, seed=3, transform=t))
+    got = collect(make_loader(ds, batch_size=100, shuffle=True, seed=3, transform=t,
+                              num_workers=2, multiprocessing_context=context))
+    assert len(got) == len(ref) == 5
+    for a, b in zip(ref, got, strict=True):
+        assert torch.equal(a["x"], b["x"]) and torch.equal(a["y"], b["y"])
+        assert bool(b["memmap"].all())  # the worker reopened the map, did not receive a copy
+    pids = {int(b["pid"][0]) for b in got}
+    assert os.getpid() not in pids and len(pids) == 2
+
+
+def test_distributed_sampler_shards_cover_the_split(arrays):
+    x, y = arrays
+    ds = ArrayDataset((x, np.arange(500)))
+    seen = []
+    for rank in range(2):
+        sampler = DistributedSampler(ds, num_replicas=2, rank=rank, shuffle=True, seed=1)
+        sampler.set_epoch(0)
+        seen.append(torch.cat([b[1] for b in make_loader(ds, batch_size=64, sampler=sampler)]))
+    assert len(seen[0]) == len(seen[1]) == 250
+    assert sorted(torch.cat(seen).tolist()) == list(range(500))
+
+
+class Jitter(WorkerRandom):
+    def __init__(self, seed):
+        self.seed = seed
+
+    def __call__(self, batch):
+        noise = torch.randint(0, 1000, (len(batch[1]),), generator=self.generator())
+        return (batch[0], batch[1], noise)
+
+
+def test_worker_random_streams_are_seeded_and_differ_between_workers(arrays):
+    x, y = arrays
+    ds = ArrayDataset((x, y))
+
+    def noise(**kw):
+        return [b[2] for b in make_loader(ds, batch_size=250, transform=Jitter(5), seed=5, **kw)]
+
+    single = noise()
+    assert torch.equal(torch.cat(single), torch.cat(noise()))  # reproducible in-process
+    a, b = noise(num_workers=2), noise(num_workers=2)
+    assert torch.equal(torch.cat(a), torch.cat(b))  # reproducible across worker runs
+    assert not torch.equal(a[0], a[1])  # two workers, two different streams
