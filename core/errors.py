@@ -81,3 +81,20 @@ class DataFormatError(DmzooError, ValueError):
 
 class SplitMismatchError(DmzooError, ValueError):
     """A checkpoint was made with different split indices than this run."""
+
+
+class GalleryError(DmzooError, ValueError):
+    """The docs or gallery build was pointed at a wrong folder (added by the docs engineer)."""
+
+
+# Added by the contract engineer (core/datamodule.py); see its report.
+class InvalidStageError(DmzooError, ValueError):
+    """``setup``/``teardown`` got a stage other than fit, validate, test, predict or None."""
+
+
+class SpecMismatchError(DmzooError, ValueError):
+    """A checkpoint's datamodule state was saved for another dataset or MAJOR version."""
+
+
+class InvalidSettingError(DmzooError, ValueError):
+    """An environment setting (e.g. ``DMZOO_LIGHTNING``) has a value dmzoo does not accept."""
