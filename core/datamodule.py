@@ -45,7 +45,6 @@ import functools
 import importlib
 import importlib.abc
 import inspect
-import os
 import sys
 import threading
 import types
@@ -65,6 +64,7 @@ from .errors import (
 )
 from .hparams import AttributeDict
 from .hparams import save_hyperparameters as _save_hyperparameters
+from .settings import FALSE_SPELLINGS, TRUE_SPELLINGS, env_str
 from .transfer import move_to_device
 
 if TYPE_CHECKING:
@@ -82,9 +82,9 @@ _STAGE_HINTS = {"train": "fit", "training": "fit", "val": "validate", "valid": "
 
 def lightning_setting() -> str:
     """``DMZOO_LIGHTNING`` normalised to ``"auto"``, ``"1"`` or ``"0"``."""
-    raw = os.environ.get("DMZOO_LIGHTNING", "").strip().lower() or "auto"
-    for value, spellings in (("auto", {"auto"}), ("1", {"1", "true", "yes", "on"}),
-                             ("0", {"0", "false", "no", "off"})):
+    raw = env_str("DMZOO_LIGHTNING").lower() or "auto"
+    for value, spellings in (("auto", {"auto"}), ("1", TRUE_SPELLINGS),
+                             ("0", FALSE_SPELLINGS)):
         if raw in spellings:
             return value
     raise InvalidSettingError(

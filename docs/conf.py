@@ -12,7 +12,7 @@ import dmzoo
 
 project = "dmzoo"
 author = "the dmzoo authors"
-copyright = "the dmzoo authors, Apache-2.0"  # noqa: A001 - Sphinx's name for it
+copyright = "the dmzoo authors, MIT License"  # noqa: A001 - Sphinx's name for it
 version = release = dmzoo.__version__
 
 extensions = [

@@ -7,7 +7,6 @@ as a :class:`PluginFailure` and reported with a warning; the others still load.
 
 from __future__ import annotations
 
-import os
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ import pluggy
 
 from ..core import hookspecs
 from ..core.errors import PluginError
+from ..core.settings import env_flag
 from ..core.spec import DataModuleSpec
 
 ENTRY_POINT_GROUP = "dmzoo"
@@ -52,7 +52,7 @@ class PluginFailure:
 
 
 def strict() -> bool:
-    return os.environ.get("DMZOO_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+    return env_flag("DMZOO_STRICT")
 
 
 def report(failure: PluginFailure, failures: list[PluginFailure]) -> None:

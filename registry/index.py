@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from ..core.errors import (
     SpecError,
     VersionNotFoundError,
 )
+from ..core.settings import env_str
 from ..core.spec import DataModuleSpec, normalize_name
 from . import discovery
 from .names import Ref, parse_ref
@@ -26,7 +26,7 @@ Key = tuple[str, str]  # (namespace, name)
 
 def preferred_namespaces() -> list[str]:
     """``DMZOO_PREFER=acme,dmzoo``: which provider wins for an ambiguous bare name."""
-    raw = os.environ.get("DMZOO_PREFER", "")
+    raw = env_str("DMZOO_PREFER")
     return [normalize_name(p) for p in raw.split(",") if p.strip()]
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.core.splits import fingerprint
 from dmzoo.plugins.tabular.preprocess import (
     FIRST_CODE,
     MISSING_CODE,
@@ -18,7 +19,7 @@ from dmzoo.plugins.tabular.preprocess import (
     natural_sort,
 )
 from dmzoo.plugins.tabular.schema import Columns, normalize_columns, resolve_schema
-from dmzoo.plugins.tabular.splits import fingerprint, split_indices
+from dmzoo.plugins.tabular.splits import split_indices
 
 
 def frame(n: int = 200, seed: int = 0) -> pd.DataFrame:

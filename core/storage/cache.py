@@ -6,12 +6,12 @@ uninstalled plugins are still listed, verified and removable.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AmbiguousNameError, ChecksumError, StorageError
+from ..settings import env_str
 from ..spec import normalize_name
 from .checksums import check, digest, effective
 from .locks import locked
@@ -42,7 +42,7 @@ class CacheEntry:
 def cache_roots(data_dir: str | Path | None = None) -> list[Path]:
     """Roots to scan: ``data_dir`` or ``DMZOO_HOME`` if set, else the user cache dir plus
     every root a ``dmzoo_data_dir`` plugin picks for a registered datamodule."""
-    if data_dir is not None or os.environ.get("DMZOO_HOME", "").strip():
+    if data_dir is not None or env_str("DMZOO_HOME"):
         return [data_root(None, data_dir)]
     from ...registry import get_registry
     from ...registry.index import iter_all

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ChecksumError, StorageError
+from ..settings import env_str
 from ..spec import HEX_RE
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _load(path: str, mtime: float) -> dict[str, tuple[int | None, str]]:
 
 def overrides() -> dict[str, tuple[int | None, str]]:
     """The parsed ``DMZOO_CHECKSUMS`` file, or ``{}`` when unset."""
-    path = os.environ.get("DMZOO_CHECKSUMS", "").strip()
+    path = env_str("DMZOO_CHECKSUMS")
     if not path:
         return {}
     try:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ChecksumError, DownloadError, StorageError
+from ..settings import env_str
 from .checksums import verify
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class UrlFailed(Exception):
 
 
 def _float_env(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
-    raw = os.environ.get(name, "").strip()
+    raw = env_str(name)
     if not raw:
         return default
     try:
@@ -54,7 +55,7 @@ def _float_env(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
 
 def timeouts() -> tuple[float, float]:
     """``(connect, read)`` timeouts in seconds."""
-    raw = os.environ.get("DMZOO_TIMEOUT", "").strip()
+    raw = env_str("DMZOO_TIMEOUT")
     if raw and "," not in raw:
         return (10.0, _float_env("DMZOO_TIMEOUT", (60.0,))[0])
     connect, read = _float_env("DMZOO_TIMEOUT", (10.0, 60.0))

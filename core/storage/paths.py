@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import StorageError
+from ..settings import env_str
 
 if TYPE_CHECKING:
     from ..spec import DataModuleSpec
@@ -41,7 +41,7 @@ def data_root(spec: DataModuleSpec | None = None, data_dir: str | Path | None = 
     """``data_dir`` argument > ``DMZOO_HOME`` > plugin hook ``dmzoo_data_dir`` > user cache dir."""
     if data_dir is not None:
         return Path(data_dir).expanduser()
-    home = os.environ.get("DMZOO_HOME", "").strip()
+    home = env_str("DMZOO_HOME")
     if home:
         return Path(home).expanduser()
     if spec is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChecksumError, NotPreparedError, OfflineError
+from ..settings import env_flag
 from .checksums import check, digest, effective, expected_digest
 from .download import download
 from .locks import locked, writable_dir
@@ -38,7 +39,7 @@ def auto_quiet(quiet: bool | None) -> bool:
     """Progress bars only on a terminal, unless ``quiet`` or ``DMZOO_QUIET=1`` says otherwise."""
     if quiet is not None:
         return quiet
-    if os.environ.get("DMZOO_QUIET", "").strip().lower() in ("1", "true", "yes", "on"):
+    if env_flag("DMZOO_QUIET"):
         return True
     return not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import StorageError
+from ..settings import env_flag, env_str
 
 if TYPE_CHECKING:
     from ..spec import DataModuleSpec, Resource
@@ -24,7 +24,7 @@ _import_dir: ContextVar[Path | None] = ContextVar("dmzoo_import_dir", default=No
 
 
 def offline() -> bool:
-    return os.environ.get("DMZOO_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    return env_flag("DMZOO_OFFLINE")
 
 
 @contextmanager
@@ -64,7 +64,7 @@ def find_local(folder: Path, resource: Resource) -> list[Path]:
 def resource_urls(spec: DataModuleSpec, resource: Resource) -> list[str]:
     """URLs to try, in order: ``DMZOO_MIRROR``, the spec's, then plugin hook edits."""
     urls: list[str] = []
-    mirror = os.environ.get("DMZOO_MIRROR", "").strip()
+    mirror = env_str("DMZOO_MIRROR")
     if mirror:
         urls.append(f"{mirror.rstrip('/')}/{spec.name}/{resource.filename}")
     urls.extend(resource.urls)

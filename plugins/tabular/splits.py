@@ -1,30 +1,18 @@
-"""Seeded, optionally stratified train/val/test split indices and their fingerprint.
+"""Seeded, optionally stratified train/val/test split indices.
 
-The split depends only on (number of rows, labels, sizes, seed), so every
-process and every run computes the same indices; the fingerprint lets a
+The split depends only on (number of rows, labels, sizes, seed): the rows are ordered by
+:func:`dmzoo.core.splits.permutation` (platform-stable), so every process and every run
+computes the same indices. Sizes come from :func:`dmzoo.core.splits.split_size`; the
+datamodule hashes the result with :func:`dmzoo.core.splits.fingerprint`, which lets a
 checkpoint prove it was trained on the same rows.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from dmzoo.core.errors import InvalidArgumentError
-
-
-def split_size(value: float | int, n: int, name: str) -> int:
-    """``value`` as a row count: an int is a count, a float in [0, 1) a fraction of ``n``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InvalidArgumentError(f"{name} must be an int (rows) or a float fraction, got {value!r}")
-    if isinstance(value, (float, np.floating)):
-        if not 0.0 <= value < 1.0:
-            raise InvalidArgumentError(f"{name}={value} is out of range; a fraction must be in [0, 1)")
-        return int(round(value * n))
-    if not 0 <= value < n:
-        raise InvalidArgumentError(f"{name}={value} is out of range; a row count must be in [0, {n})")
-    return int(value)
+from dmzoo.core.splits import permutation, split_size
 
 
 def quotas(counts: np.ndarray, size: int) -> np.ndarray:
@@ -57,7 +45,7 @@ def split_indices(
     """
     n_test = split_size(test_split, n, "test_split") if test_split is not None else 0
     n_val = split_size(val_split, n - n_test, "val_split") if n > n_test else 0
-    perm = np.random.default_rng(seed).permutation(n)
+    perm = permutation(n, seed)
     if labels is None:
         test, val, train = perm[:n_test], perm[n_test:n_test + n_val], perm[n_test + n_val:]
     else:
@@ -82,13 +70,3 @@ def split_indices(
         raise InvalidArgumentError(f"val_split={val_split!r} and test_split={test_split!r} leave no "
                                    f"training row out of {n}; use smaller splits")
     return {"train": np.sort(train), "val": np.sort(val), "test": np.sort(test)}
-
-
-def fingerprint(splits: dict[str, np.ndarray]) -> str:
-    """A short hash of the split indices; equal fingerprints mean identical splits."""
-    digest = hashlib.sha256()
-    for name in sorted(splits):
-        idx = np.ascontiguousarray(splits[name], dtype="<i8")
-        digest.update(f"{name}:{len(idx)}:".encode())
-        digest.update(idx.tobytes())
-    return digest.hexdigest()[:16]

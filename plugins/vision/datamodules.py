@@ -32,13 +32,14 @@ from dmzoo.core.errors import (
     SplitMismatchError,
 )
 from dmzoo.core.fastloader import ArrayDataset, Cast, Compose, Normalize, ToFloat, make_loader
+from dmzoo.core.splits import fingerprint
 
 from . import specs
 from .augment import RandomCropFlip
 from .compat import PerSampleDataset
 from .formats import channel_stats, check_labels, read_cifar_archive, read_idx
 from .plotting import sample_grid
-from .splits import fingerprint, split_indices, val_count
+from .splits import split_indices, val_count
 
 CACHE_FORMAT = 1
 SPLITS = ("train", "val", "test")
@@ -247,7 +248,8 @@ class VisionDataModule(DataModule):
     @property
     def split_fingerprint(self) -> str:
         """Hash of the split indices; same (version, seed, val_split) gives the same value."""
-        return fingerprint(*self.split_indices())
+        train, val = self.split_indices()
+        return fingerprint({"train": train, "val": val})
 
     def _source(self, split: str) -> ArrayDataset:
         if split not in SPLITS:

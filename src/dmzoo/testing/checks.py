@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DmzooError, MissingHookError
+from ..core.settings import FALSE_SPELLINGS, env_str
 from ..core.spec import DataModuleSpec
 from .batches import batch_size, leaves, loader_digest
 from .errors import ConformanceError
@@ -231,7 +232,7 @@ def check_split_reproducible(ctx: Context) -> None:
 
 def check_lightning_fast_dev_run(ctx: Context) -> None:
     """``Trainer(fast_dev_run=True)`` fits (and tests/predicts where defined) on CPU."""
-    if os.environ.get("DMZOO_LIGHTNING", "").strip().lower() in ("0", "false", "no", "off"):
+    if env_str("DMZOO_LIGHTNING").lower() in FALSE_SPELLINGS:
         raise Skip("DMZOO_LIGHTNING=0")
     if _import_lightning() is None:
         raise Skip("Lightning is not installed")

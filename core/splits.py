@@ -1,0 +1,72 @@
+"""Split building blocks shared by the plugins: sizes, a seeded permutation, a fingerprint.
+
+The permutation is ``argsort(splitmix64(splitmix64(seed) ^ i))``: pure integer arithmetic,
+so it is identical on every platform, process, and numpy/torch version (numpy's and
+torch's generators promise no such stream stability). How the permuted rows are carved
+into splits (two-way, three-way, stratified) is up to each plugin.
+
+Imports only numpy (no torch), so specs and listings stay light.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+
+from .errors import InvalidArgumentError
+
+__all__ = ["fingerprint", "permutation", "split_size"]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    z = x + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def permutation(n: int, seed: int) -> np.ndarray:
+    """A permutation of ``range(n)`` (int64) determined only by ``(n, seed)``."""
+    with np.errstate(over="ignore"):
+        key = _splitmix64(np.array([int(seed) % 2**64], dtype=np.uint64))
+        keys = _splitmix64(np.arange(n, dtype=np.uint64) ^ key)
+    return np.argsort(keys, kind="stable").astype(np.int64)
+
+
+def split_size(value: int | float, n: int, name: str) -> int:
+    """``value`` as a number of rows out of ``n``.
+
+    An int is a count in ``[0, n)``; a float is a fraction in ``[0, 1)``, rounded to the
+    nearest row (``int(round(value * n))``). Bools and other types are rejected. Every
+    error is an :class:`InvalidArgumentError` naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidArgumentError(f"{name} must be an int count or a float fraction, "
+                                   f"got {value!r}")
+    if isinstance(value, numbers.Integral):
+        if not 0 <= value < n:
+            raise InvalidArgumentError(f"{name}={value} is out of range: as a count it "
+                                       f"must be in [0, {n}) for {n} rows")
+        return int(value)
+    if not 0.0 <= float(value) < 1.0:
+        raise InvalidArgumentError(f"{name}={value} is out of range: as a fraction it "
+                                   f"must be in [0.0, 1.0); use an int for a count")
+    return int(round(float(value) * n))
+
+
+def fingerprint(splits: Mapping[str, np.ndarray]) -> str:
+    """A short hash of the split indices (by split name, in sorted order); equal
+    fingerprints mean identical splits. Saved in checkpoints to detect a different split."""
+    digest = hashlib.sha256()
+    for name in sorted(splits):
+        rows = np.ascontiguousarray(splits[name], dtype="<i8")
+        digest.update(name.encode() + len(rows).to_bytes(8, "little"))
+        digest.update(rows.tobytes())
+    return digest.hexdigest()[:16]
