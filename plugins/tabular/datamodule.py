@@ -29,11 +29,12 @@ from dmzoo.core.errors import (
     SplitMismatchError,
 )
 from dmzoo.core.fastloader import ArrayDataset, make_loader
+from dmzoo.core.splits import fingerprint
 
 from .preprocess import Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
 from .sources import XY_TARGET, is_path_like, to_frame
-from .splits import fingerprint, split_indices
+from .splits import split_indices
 
 log = logging.getLogger("dmzoo.tabular")
 
@@ -404,8 +405,9 @@ class TabularDataModule(TabularBase):
 def _label_codes(codes: np.ndarray, labels: list[str]) -> np.ndarray:
     """Codes in sorted-label order, so the split depends on the labels, not on how they were read."""
     rank = {label: i for i, label in enumerate(natural_sort(sorted(set(labels))))}
-    lookup = np.array([-1] + [rank[label] for label in labels], dtype="int64")
-    return lookup[codes.astype("int64") + 1]
+    # -1 (missing) sits last and is picked by wrap-around: no shifted copy of the codes
+    lookup = np.array([rank[label] for label in labels] + [-1], dtype="int64")
+    return np.take(lookup, codes, mode="wrap")
 
 
 def _is_paths(value: Any) -> bool:

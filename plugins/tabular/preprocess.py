@@ -59,11 +59,12 @@ class Preprocessor:
         rows = np.arange(data.length) if rows is None else rows
         for j, col in enumerate(self.schema.numerical):
             values = data.numbers[col][rows]
-            values = values[~np.isnan(values)]
+            values = values[~np.isnan(values)]  # a private copy from here on
             if len(values):
-                self.fill[j], self.mean[j] = np.median(values), values.mean()
+                self.mean[j] = values.mean()
                 std = values.std()
                 self.std[j] = std if np.isfinite(std) and std > 0 else 1.0
+                self.fill[j] = np.median(values, overwrite_input=True)  # reorders: last
             else:
                 log.warning("tabular: numerical column %r has no value in the training split; "
                             "it is filled with 0", col)
@@ -96,15 +97,18 @@ class Preprocessor:
             values = data.numbers[col]
             fill = self.fill[j]
             if self.normalize:
-                values = (values - self.mean[j]) / self.std[j]
+                # float64 math in one scratch column (contiguous), then one cast into x_num
+                values = np.subtract(values, self.mean[j])
+                np.divide(values, self.std[j], out=values)
                 fill = (fill - self.mean[j]) / self.std[j]
-            x_num[:, j] = values
-            holes = np.isnan(x_num[:, j])
+            holes = np.isnan(values)
             if holes.any():
-                x_num[holes, j] = fill
+                values = values.copy() if values is data.numbers[col] else values
+                values[holes] = fill
+            x_num[:, j] = values
         x_cat = np.empty((n, len(self.schema.categorical)), dtype="int64")
         for j, col in enumerate(self.schema.categorical):
-            x_cat[:, j] = self._encode(*data.categories[col], self.categories[col], col, split)
+            self._encode(*data.categories[col], self.categories[col], col, split, out=x_cat[:, j])
         out = {"x_num": x_num, "x_cat": x_cat}
         target = self.schema.target
         if target is not None and target in data and not data.isna(target).any():
@@ -112,12 +116,15 @@ class Preprocessor:
         return out
 
     def _encode(self, codes: np.ndarray, labels: list[str], cats: list[str], col: str,
-                split: str) -> np.ndarray:
+                split: str, out: np.ndarray | None = None) -> np.ndarray:
         """Remap the data's codes to training codes through a small lookup table."""
         known = {label: i + FIRST_CODE for i, label in enumerate(cats)}
-        lookup = np.array([MISSING_CODE] + [known.get(lab, UNSEEN_CODE) for lab in labels],
+        # The missing code sits last, so code -1 (missing) picks it by wrap-around.
+        lookup = np.array([known.get(lab, UNSEEN_CODE) for lab in labels] + [MISSING_CODE],
                           dtype="int64")
-        out = lookup[codes.astype("int64") + 1]
+        out = np.take(lookup, codes, out=out, mode="wrap")
+        if not (lookup == UNSEEN_CODE).any():  # every label was seen in training
+            return out
         unseen = out == UNSEEN_CODE
         count = int(unseen.sum())
         if count:
@@ -137,8 +144,8 @@ class Preprocessor:
         codes, labels = data.categories[target]
         index = {label: i for i, label in enumerate(self.classes)}
         lookup = np.array([index.get(lab, -1) for lab in labels] or [-1], dtype="int64")
-        y = lookup[codes]
-        if (y < 0).any():
+        y = np.take(lookup, codes, mode="wrap")
+        if (lookup < 0).any() and (y < 0).any():
             unknown = sorted({labels[c] for c in np.unique(codes[y < 0])})
             raise DataFormatError(
                 f"the {split} data has label(s) {unknown[:5]} of target {target!r} that "
