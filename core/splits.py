@@ -37,7 +37,9 @@ def permutation(n: int, seed: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         key = _splitmix64(np.array([int(seed) % 2**64], dtype=np.uint64))
         keys = _splitmix64(np.arange(n, dtype=np.uint64) ^ key)
-    return np.argsort(keys, kind="stable").astype(np.int64)
+    # splitmix64 is a bijection, so the keys are distinct and any sort gives this order;
+    # numpy's default (SIMD quicksort) is about 3x faster than a stable sort here.
+    return np.argsort(keys).astype(np.int64)
 
 
 def split_size(value: int | float, n: int, name: str) -> int:
