@@ -120,7 +120,8 @@ MNIST = DataModuleSpec(
     features=_image_features((1, 28, 28), MNIST_CLASSES),
     supervised_keys=("image", "label"),
     resources=_idx_resources(
-        ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+        ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/",
+         "https://storage.googleapis.com/cvdf-datasets/mnist/"),
         ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
          "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"),
         (9912422, 28881, 1648877, 4542),
@@ -148,10 +149,11 @@ FASHION_MNIST = DataModuleSpec(
     features=_image_features((1, 28, 28), FASHION_MNIST_CLASSES),
     supervised_keys=("image", "label"),
     resources=_idx_resources(
-        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"),
         ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
          "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"),
-        (None, None, None, None),
+        (26421880, 29515, 4422102, 5148),
     ),
     release_notes={"1.0.0": "First release."},
 )
