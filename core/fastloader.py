@@ -126,6 +126,8 @@ class ArrayDataset(Dataset):
 
     def rows(self, positions: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         """Numpy rows for dataset ``positions`` (0..len-1), one array per key, in order."""
+        if isinstance(positions, list):  # what BatchSampler hands over: 2x faster than asarray
+            positions = np.fromiter(positions, dtype=np.int64, count=len(positions))
         rows = self.indices.take(np.asarray(positions, dtype=np.int64))
         # ``take(axis=0)`` gathers whole rows with one memcpy each: 4-5x faster than
         # ``a[rows]`` on 2-D arrays, the same result (memory maps included).
