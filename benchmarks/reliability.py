@@ -54,6 +54,7 @@ from dmzoo.core.errors import (  # noqa: E402
 from dmzoo.core.spec import Alternate  # noqa: E402
 from support.http_server import Drop, FileServer, Html, Slow, Status, WrongBytes  # noqa: E402
 from support.storage_helpers import (  # noqa: E402
+    # noqa: E402,
     PAUSE_ENV,
     build_copy,
     child_env,
@@ -63,6 +64,7 @@ from support.storage_helpers import (  # noqa: E402
     resource,
     sha256,
     start_child,
+    tar_bytes,
     wait_until,
 )
 
@@ -172,16 +174,6 @@ def flip(rng: random.Random, data: bytes) -> bytes:
     i = rng.randrange(len(out))
     out[i] ^= rng.randrange(1, 256)
     return bytes(out)
-
-
-def tar_bytes(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def home(tmp: Path) -> Path:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import signal
-import tarfile
 
 import pytest
 
@@ -18,21 +16,12 @@ from support.storage_helpers import (
     resource,
     sha256,
     start_child,
+    tar_bytes,
     wait_until,
 )
 
 BIG = payload(1_000_000, seed=11)
 SMALL = payload(40_000, seed=12)
-
-
-def tar_bytes(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 ARCHIVE = tar_bytes({"set/a.bin": SMALL, "set/b.bin": SMALL[::-1]})

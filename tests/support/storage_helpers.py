@@ -7,11 +7,13 @@ Everything here is real: specs point at the loopback :class:`FileServer`, and
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import random
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -25,6 +27,17 @@ PAUSE_ENV = "DMZOO_TEST_PAUSE_FILE"
 def payload(size: int, seed: int = 0) -> bytes:
     """Deterministic incompressible bytes."""
     return random.Random(seed).randbytes(size)
+
+
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    """A gzipped tar archive holding ``files`` (name -> bytes)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def sha256(data: bytes) -> str:
