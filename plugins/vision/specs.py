@@ -15,6 +15,8 @@ digest is what verifies a file.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dmzoo.core.spec import Alternate, DataModuleSpec, Feature, Resource, Split
 
 VERSION = "1.0.0"
@@ -102,10 +104,16 @@ COMMON_VISION_KWARGS_DOC = (
     "train_transforms/val_transforms/test_transforms (torchvision, per sample)."
 )
 
-MNIST = DataModuleSpec(
-    name="mnist",
-    version=VERSION,
-    cls=f"{MODULE}:MNISTDataModule",
+
+def _vision_spec(name: str, class_name: str, tags: tuple[str, ...], **fields: Any) -> DataModuleSpec:
+    """A vision spec: the fields all five share, plus this dataset's own."""
+    return DataModuleSpec(
+        name=name, version=VERSION, cls=f"{MODULE}:{class_name}", task="image-classification",
+        fixture=FIXTURE, tags=("vision", "image-classification", *tags),
+        supervised_keys=("image", "label"), **fields)
+
+MNIST = _vision_spec(
+    "mnist", "MNISTDataModule", ("grayscale", "digits"),
     summary="70,000 28x28 grayscale handwritten digits (0-9).",
     description="The MNIST database of handwritten digits: 60,000 training and 10,000 test "
                 "images. " + COMMON_VISION_KWARGS_DOC,
@@ -113,12 +121,8 @@ MNIST = DataModuleSpec(
     license="No explicit license upstream; commonly redistributed under CC BY-SA 3.0",
     citation="Y. LeCun, L. Bottou, Y. Bengio and P. Haffner. Gradient-based learning applied "
              "to document recognition. Proceedings of the IEEE, 86(11):2278-2324, 1998.",
-    task="image-classification",
-    fixture=FIXTURE,
-    tags=("vision", "image-classification", "grayscale", "digits"),
     splits=(Split("train", 60000), Split("test", 10000)),
     features=_image_features((1, 28, 28), MNIST_CLASSES),
-    supervised_keys=("image", "label"),
     resources=_idx_resources(
         ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/",
          "https://storage.googleapis.com/cvdf-datasets/mnist/"),
@@ -130,10 +134,8 @@ MNIST = DataModuleSpec(
     release_notes={"1.0.0": "First release: IDX parsing, uint8 cache, seeded validation split."},
 )
 
-FASHION_MNIST = DataModuleSpec(
-    name="fashion_mnist",
-    version=VERSION,
-    cls=f"{MODULE}:FashionMNISTDataModule",
+FASHION_MNIST = _vision_spec(
+    "fashion_mnist", "FashionMNISTDataModule", ("grayscale", "clothing"),
     summary="70,000 28x28 grayscale Zalando article images in 10 classes.",
     description="Fashion-MNIST, a drop-in replacement for MNIST with clothing images. "
                 + COMMON_VISION_KWARGS_DOC,
@@ -141,13 +143,9 @@ FASHION_MNIST = DataModuleSpec(
     license="MIT",
     citation="H. Xiao, K. Rasul and R. Vollgraf. Fashion-MNIST: a Novel Image Dataset for "
              "Benchmarking Machine Learning Algorithms. arXiv:1708.07747, 2017.",
-    task="image-classification",
-    fixture=FIXTURE,
-    tags=("vision", "image-classification", "grayscale", "clothing"),
     aliases=("fashionmnist",),
     splits=(Split("train", 60000), Split("test", 10000)),
     features=_image_features((1, 28, 28), FASHION_MNIST_CLASSES),
-    supervised_keys=("image", "label"),
     resources=_idx_resources(
         ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
          "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"),
@@ -158,10 +156,8 @@ FASHION_MNIST = DataModuleSpec(
     release_notes={"1.0.0": "First release."},
 )
 
-KMNIST = DataModuleSpec(
-    name="kmnist",
-    version=VERSION,
-    cls=f"{MODULE}:KMNISTDataModule",
+KMNIST = _vision_spec(
+    "kmnist", "KMNISTDataModule", ("grayscale", "characters"),
     summary="70,000 28x28 grayscale cursive Japanese (Kuzushiji) characters, 10 classes.",
     description="Kuzushiji-MNIST: one character for each of the 10 rows of Hiragana. "
                 + COMMON_VISION_KWARGS_DOC,
@@ -169,12 +165,8 @@ KMNIST = DataModuleSpec(
     license="CC BY-SA 4.0",
     citation="T. Clanuwat, M. Bober-Irizar, A. Kitamoto, A. Lamb, K. Yamamoto and D. Ha. "
              "Deep Learning for Classical Japanese Literature. arXiv:1812.01718, 2018.",
-    task="image-classification",
-    fixture=FIXTURE,
-    tags=("vision", "image-classification", "grayscale", "characters"),
     splits=(Split("train", 60000), Split("test", 10000)),
     features=_image_features((1, 28, 28), KMNIST_CLASSES),
-    supervised_keys=("image", "label"),
     resources=_idx_resources(
         ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
         ("bdb82020997e1d708af4cf47b453dcf7", "e144d726b3acfaa3e44228e80efcd344",
@@ -187,10 +179,8 @@ KMNIST = DataModuleSpec(
 CIFAR_CITATION = ("A. Krizhevsky. Learning Multiple Layers of Features from Tiny Images. "
                   "Technical report, University of Toronto, 2009.")
 
-CIFAR10 = DataModuleSpec(
-    name="cifar10",
-    version=VERSION,
-    cls=f"{MODULE}:CIFAR10DataModule",
+CIFAR10 = _vision_spec(
+    "cifar10", "CIFAR10DataModule", ("color",),
     summary="60,000 32x32 colour images in 10 classes.",
     description="CIFAR-10, read from the upstream binary archive (no pickles). "
                 + COMMON_VISION_KWARGS_DOC + " augment=True: random crop 32 (padding 4) + "
@@ -198,13 +188,9 @@ CIFAR10 = DataModuleSpec(
     homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
     license="No explicit license upstream",
     citation=CIFAR_CITATION,
-    task="image-classification",
-    fixture=FIXTURE,
-    tags=("vision", "image-classification", "color"),
     aliases=("cifar_10",),
     splits=(Split("train", 50000), Split("test", 10000)),
     features=_image_features((3, 32, 32), CIFAR10_CLASSES),
-    supervised_keys=("image", "label"),
     resources=(Resource(
         filename="cifar-10-binary.tar.gz",
         urls=("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",),
@@ -215,10 +201,8 @@ CIFAR10 = DataModuleSpec(
     release_notes={"1.0.0": "First release: binary archive parsing, uint8 cache."},
 )
 
-CIFAR100 = DataModuleSpec(
-    name="cifar100",
-    version=VERSION,
-    cls=f"{MODULE}:CIFAR100DataModule",
+CIFAR100 = _vision_spec(
+    "cifar100", "CIFAR100DataModule", ("color",),
     summary="60,000 32x32 colour images in 100 fine (or 20 coarse) classes.",
     description="CIFAR-100, read from the upstream binary archive (no pickles). "
                 "label_type='fine' (default, 100 classes) or 'coarse' (20 superclasses). "
@@ -226,14 +210,10 @@ CIFAR100 = DataModuleSpec(
     homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
     license="No explicit license upstream",
     citation=CIFAR_CITATION,
-    task="image-classification",
-    fixture=FIXTURE,
-    tags=("vision", "image-classification", "color"),
     aliases=("cifar_100",),
     splits=(Split("train", 50000), Split("test", 10000)),
     features=(*_image_features((3, 32, 32), CIFAR100_CLASSES),
               Feature("coarse_label", shape=(), dtype="int64", classes=CIFAR100_COARSE_CLASSES)),
-    supervised_keys=("image", "label"),
     resources=(Resource(
         filename="cifar-100-binary.tar.gz",
         urls=("https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",),
