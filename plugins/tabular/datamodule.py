@@ -31,7 +31,7 @@ from dmzoo.core.errors import (
 from dmzoo.core.fastloader import ArrayDataset, make_loader
 from dmzoo.core.splits import fingerprint
 
-from .preprocess import Preprocessor, natural_sort
+from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
 from .sources import XY_TARGET, is_path_like, to_frame
 from .splits import split_indices
@@ -72,7 +72,7 @@ class TabularBase(DataModule):
         """Check the cheap arguments now, so a typo fails before any file is read."""
         if task is not None and task not in TASKS:
             raise InvalidArgumentError(f"task must be one of {TASKS} or None (inferred), got {task!r}")
-        if missing not in ("impute", "error", "drop"):
+        if missing not in MISSING_POLICIES:
             raise InvalidArgumentError(f"missing must be 'impute', 'error' or 'drop', got {missing!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be a positive int, got {batch_size!r}")
