@@ -33,14 +33,24 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler, Sampler, get_worker_info
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    get_worker_info,
+)
 
 Batch = dict[str, torch.Tensor] | tuple[torch.Tensor, ...]
 Key = str | int
 BatchTransform = Callable[[Any], Any]
 
 __all__ = [
+    "ArrayBatches",
     "ArrayDataset",
+    "ArrayLoader",
     "Batch",
     "BatchCollate",
     "BatchTransform",
@@ -188,6 +198,56 @@ class SeededRandomSampler(RandomSampler):
 
     def __len__(self) -> int:
         return len(self.data_source)
+
+
+class ArrayBatches:
+    """A ``BatchSampler``'s batches as int64 numpy slices of one per-epoch order array.
+
+    ``BatchSampler`` builds every batch as a Python list, one int at a time, and
+    ``__getitems__`` then turns it back into an array: for 1,400 batches of 512 that is
+    a third of a tabular epoch. Here the whole epoch order is one array (the seeded
+    permutation itself, a range, or any other sampler read once) and each batch is a
+    view of it. Same batches, same order, same ``len``.
+    """
+
+    def __init__(self, batch_sampler: BatchSampler) -> None:
+        self.batch_sampler = batch_sampler
+
+    def __len__(self) -> int:
+        return len(self.batch_sampler)
+
+    def order(self) -> np.ndarray:
+        sampler = self.batch_sampler.sampler
+        if isinstance(sampler, SeededRandomSampler):
+            return sampler.permutation().numpy()
+        if type(sampler) is SequentialSampler:
+            return np.arange(len(sampler), dtype=np.int64)
+        return np.fromiter(iter(sampler), dtype=np.int64)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        # A generator, so the order is drawn at the first batch, not at ``iter()``: the
+        # DataLoader calls ``iter()`` more than once and must not advance the epoch.
+        order, size = self.order(), self.batch_sampler.batch_size
+        stop = len(order) - len(order) % size if self.batch_sampler.drop_last else len(order)
+        for start in range(0, stop, size):
+            yield order[start:start + size]
+
+
+class ArrayLoader(DataLoader):
+    """A standard ``DataLoader`` (same arguments, attributes and ``sampler`` semantics)
+    that feeds its own ``BatchSampler``'s batches as :class:`ArrayBatches`.
+
+    Only the loader's own plain ``BatchSampler`` is replaced, and only for a dataset with
+    ``__getitems__`` (a per-sample ``__getitem__`` keeps getting Python ints); a custom
+    ``batch_sampler`` (e.g. the one Lightning wraps for ``predict``) is used as given.
+    """
+
+    @property
+    def _index_sampler(self) -> Any:
+        sampler = super()._index_sampler
+        if type(sampler) is BatchSampler and getattr(self.dataset, "__getitems__", None):
+            return ArrayBatches(sampler)
+        return sampler
 
 
 # ----------------------------------------------------------------------- transforms
@@ -345,7 +405,7 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool = False, see
                 collate_fn: Callable[[Any], Any] | None = None,
                 multiprocessing_context: str | None = None,
                 persistent_workers: bool = False, prefetch_factor: int | None = None) -> DataLoader:
-    """A standard ``DataLoader`` over an :class:`ArrayDataset` with batch transforms.
+    """An :class:`ArrayLoader` over an :class:`ArrayDataset` with batch transforms.
 
     ``shuffle`` uses :class:`SeededRandomSampler` (seeded from ``seed`` + epoch); pass
     ``sampler`` instead (e.g. ``DistributedSampler``) to take over ordering. Worker
@@ -368,7 +428,7 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool = False, see
     if num_workers > 0:
         kwargs.update(multiprocessing_context=multiprocessing_context,
                       persistent_workers=persistent_workers, prefetch_factor=prefetch_factor)
-    return DataLoader(
+    return ArrayLoader(
         dataset,
         batch_size=batch_size,
         sampler=sampler,

@@ -2,7 +2,7 @@
 
 The permutation is ``argsort(splitmix64(splitmix64(seed) ^ i))``: pure integer arithmetic,
 so it is identical on every platform, process, and numpy/torch version (numpy's and
-torch's generators promise no such stream stability). How the permuted rows are carved
+torch's generators promise no such stream stability), whichever library sorts the keys. How the permuted rows are carved
 into splits (two-way, three-way, stratified) is up to each plugin.
 
 Imports only numpy (no torch), so specs and listings stay light.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -37,9 +38,14 @@ def permutation(n: int, seed: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         key = _splitmix64(np.array([int(seed) % 2**64], dtype=np.uint64))
         keys = _splitmix64(np.arange(n, dtype=np.uint64) ^ key)
-    # splitmix64 is a bijection, so the keys are distinct and any sort gives this order;
-    # numpy's default (SIMD quicksort) is about 3x faster than a stable sort here.
-    return np.argsort(keys).astype(np.int64)
+    # splitmix64 is a bijection, so the keys are distinct and any sort gives this order.
+    torch = sys.modules.get("torch")
+    if torch is None:  # e.g. a listing process: do not import torch just for this
+        return np.argsort(keys).astype(np.int64)
+    # torch's integer radix sort: 2-3x faster than numpy's argsort for a million rows.
+    # Flipping the top bit maps the uint64 order onto the int64 order torch sorts by.
+    signed = (keys ^ np.uint64(1 << 63)).view(np.int64)
+    return torch.sort(torch.from_numpy(signed), stable=True).indices.numpy()
 
 
 def split_size(value: int | float, n: int, name: str) -> int:

@@ -166,12 +166,13 @@ def test_distributed_loader_shards_pads_and_reshuffles_per_epoch():
 def test_distributed_loader_keeps_the_fast_loader_batches_and_seed():
     import numpy as np
 
-    from dmzoo.core.fastloader import ArrayDataset, make_loader
+    from dmzoo.core.fastloader import ArrayDataset, ArrayLoader, make_loader
 
     ds = ArrayDataset({"x": np.arange(8, dtype=np.float32)[:, None], "y": np.arange(8)})
     fast = make_loader(ds, batch_size=2, shuffle=True, seed=7)
     loader = distributed_loader(fast, num_replicas=2, rank=1)
     assert loader.sampler.shuffle and loader.sampler.seed == 7
+    assert isinstance(loader, ArrayLoader)  # still whole-array batches
     batch = next(iter(loader))
     assert set(batch) == {"x", "y"} and batch["x"].shape == (2, 1)
 

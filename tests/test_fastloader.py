@@ -8,10 +8,18 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import DistributedSampler, get_worker_info
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    DistributedSampler,
+    SequentialSampler,
+    get_worker_info,
+)
 
 from dmzoo.core.fastloader import (
+    ArrayBatches,
     ArrayDataset,
+    ArrayLoader,
     Compose,
     Normalize,
     SeededRandomSampler,
@@ -166,6 +174,52 @@ def test_distributed_sampler_shards_cover_the_split(arrays):
         seen.append(torch.cat([b[1] for b in make_loader(ds, batch_size=64, sampler=sampler)]))
     assert len(seen[0]) == len(seen[1]) == 250
     assert sorted(torch.cat(seen).tolist()) == list(range(500))
+
+
+class Positions(torch.utils.data.Dataset):
+    """Returns the positions it is asked for, and records what type they came as."""
+
+    def __init__(self, n):
+        self.n, self.given = n, []
+
+    def __len__(self):
+        return self.n
+
+    def __getitems__(self, positions):
+        self.given.append(type(positions))
+        return torch.as_tensor(np.asarray(positions))
+
+    def __getitem__(self, position):
+        return position
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("order", ["sequential", "seeded", "distributed"])
+def test_array_batches_are_the_batches_a_plain_dataloader_gives(order, drop_last):
+    """Same batches, same order, same length as torch's own BatchSampler, but as numpy arrays."""
+    def sampler(ds):
+        return {"sequential": SequentialSampler(ds), "seeded": SeededRandomSampler(ds, seed=4),
+                "distributed": DistributedSampler(ds, num_replicas=3, rank=1, seed=2)}[order]
+
+    fast_ds, plain_ds = Positions(1000), Positions(1000)
+    fast = make_loader(fast_ds, batch_size=64, sampler=sampler(fast_ds), drop_last=drop_last)
+    plain = DataLoader(plain_ds, batch_size=64, sampler=sampler(plain_ds), drop_last=drop_last,
+                       collate_fn=lambda b: b)
+    for _ in range(2):  # two epochs: the seeded order moves on the same way
+        got, want = list(fast), list(plain)
+        assert len(got) == len(want) == len(fast) == len(plain)
+        assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
+    assert set(fast_ds.given) == {np.ndarray} and set(plain_ds.given) == {list}
+    assert fast.batch_size == 64 and fast.sampler is not None  # looks like any DataLoader
+
+
+def test_a_custom_batch_sampler_is_used_as_given():
+    ds = Positions(10)
+    custom = [[3, 1], [0]]
+    loader = ArrayLoader(ds, batch_sampler=custom, collate_fn=lambda b: b)
+    assert [b.tolist() for b in loader] == custom and set(ds.given) == {list}
+    plain = BatchSampler(SequentialSampler(ds), batch_size=4, drop_last=False)
+    assert [b.tolist() for b in ArrayBatches(plain)] == [list(b) for b in plain]
 
 
 class Jitter(WorkerRandom):

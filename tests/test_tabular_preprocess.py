@@ -9,17 +9,18 @@ import pandas as pd
 import pytest
 
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
-from dmzoo.core.splits import fingerprint
+from dmzoo.core.splits import fingerprint, permutation, split_size
 from dmzoo.plugins.tabular.preprocess import (
     FIRST_CODE,
     MISSING_CODE,
     UNSEEN_CODE,
     Preprocessor,
     UnseenCategoryWarning,
+    exact_median,
     natural_sort,
 )
 from dmzoo.plugins.tabular.schema import Columns, normalize_columns, resolve_schema
-from dmzoo.plugins.tabular.splits import split_indices
+from dmzoo.plugins.tabular.splits import quotas, split_indices
 
 
 def frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -200,3 +201,82 @@ def test_a_class_keeps_its_last_row_in_training():
     labels = np.array([0] * 50 + [1])
     s = split_indices(51, val_split=0.5, test_split=0.5, seed=0, labels=labels)
     assert 50 in s["train"]
+
+
+def reference_split(n, val_split, test_split, seed, labels):
+    """The split by its definition, written the slow, obvious way: order the rows by the
+    seeded permutation, group them by class keeping that order, and deal each class's
+    first rows to test, the next to val, the rest to train."""
+    n_test = split_size(test_split, n, "test_split")
+    n_val = split_size(val_split, n - n_test, "val_split")
+    perm = permutation(n, seed)
+    classes = sorted(set(labels.tolist()))
+    members = {c: [int(r) for r in perm if labels[r] == c] for c in classes}
+    counts = np.array([len(members[c]) for c in classes])
+    k_test = quotas(counts, n_test)
+    k_val = quotas(counts - k_test, n_val)
+    out = {"train": [], "val": [], "test": []}
+    for c, t, v in zip(classes, k_test, k_val, strict=True):
+        out["test"] += members[c][:t]
+        out["val"] += members[c][t:t + v]
+        out["train"] += members[c][t + v:]
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def test_the_linear_time_split_is_the_defined_split():
+    rng = np.random.default_rng(5)
+    for case in range(60):
+        n = int(rng.integers(5, 400))
+        labels = rng.integers(0, int(rng.integers(1, 9)), n)
+        if case % 3 == 1:
+            labels = labels * 7 - 3  # gaps and negative labels
+        elif case % 3 == 2:
+            labels = np.array([f"class-{v}" for v in labels])  # text labels
+        got = split_indices(n, val_split=0.15, test_split=0.2, seed=case, labels=labels)
+        want = reference_split(n, 0.15, 0.2, case, labels)
+        assert {k: v.tolist() for k, v in got.items()} == want
+        assert all(v.dtype == np.int64 for v in got.values())
+
+
+def test_permutation_is_the_same_whichever_library_sorts(monkeypatch):
+    import sys
+
+    import torch  # noqa: F401  (the fast path sorts with torch when it is imported)
+
+    with_torch = [permutation(n, seed) for n in (1, 2, 1000, 65537) for seed in (0, 3, 2**64 - 1)]
+    monkeypatch.setitem(sys.modules, "torch", None)  # as in a process that never imported torch
+    with_numpy = [permutation(n, seed) for n in (1, 2, 1000, 65537) for seed in (0, 3, 2**64 - 1)]
+    for a, b in zip(with_torch, with_numpy, strict=True):
+        assert a.dtype == b.dtype == np.int64 and np.array_equal(a, b)
+    assert sorted(permutation(1000, 3).tolist()) == list(range(1000))
+
+
+def test_exact_median_is_numpys_median():
+    rng = np.random.default_rng(2)
+    for n in list(range(1, 40)) + [1000, 1001, 99_999]:
+        for values in (rng.normal(size=n), rng.integers(0, 4, n).astype(float)):
+            assert exact_median(values.copy()) == np.median(values)
+
+
+def test_threaded_fit_and_transform_equal_the_serial_ones(monkeypatch):
+    from dmzoo.plugins.tabular import preprocess
+
+    df = frame(200_000, seed=3)
+    df.loc[df.index % 97 == 0, "num"] = np.nan
+    df.loc[df.index % 89 == 0, "color"] = None
+    schema = resolve_schema(df, "label")
+    data = normalize_columns(df, schema)
+    rows = np.arange(0, 200_000, 3)
+
+    def run():
+        pre = Preprocessor(schema).fit(data, rows)
+        return pre.state_dict(), pre.transform(data, split="train")
+
+    assert len(preprocess.row_blocks(200_000)) > 1 or (preprocess.os.cpu_count() or 1) == 1
+    threaded = run()
+    monkeypatch.setattr(preprocess, "PARALLEL_ROWS", 10**12)
+    assert len(preprocess.row_blocks(200_000)) == 1
+    serial = run()
+    assert threaded[0] == serial[0]
+    for key in serial[1]:
+        assert np.array_equal(threaded[1][key], serial[1][key])

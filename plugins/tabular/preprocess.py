@@ -8,14 +8,17 @@
 
 Everything fitted is plain JSON-safe data (:meth:`Preprocessor.state_dict`), so
 a checkpoint restores identical encodings. All transforms are column-wise numpy
-or pandas code-remaps: no Python loop over rows.
+or pandas code-remaps: no Python loop over rows. On large tables the columns (fit)
+and blocks of rows (transform) run on threads, since numpy releases the GIL.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -30,6 +33,7 @@ MISSING_CODE = 0
 UNSEEN_CODE = 1
 FIRST_CODE = 2
 MISSING_POLICIES = ("impute", "error", "drop")
+PARALLEL_ROWS = 65536  # below this, threads cost more than they save
 
 
 class UnseenCategoryWarning(UserWarning):
@@ -57,21 +61,27 @@ class Preprocessor:
     def fit(self, data: Columns, rows: np.ndarray | None = None) -> Preprocessor:
         """Learn every statistic and vocabulary from the training ``rows`` of ``data``."""
         rows = np.arange(data.length) if rows is None else rows
+        numerical = set(self.schema.numerical)
+        labelled = [self.schema.target] if self.schema.task == "classification" else []
+        columns = self.schema.numerical + self.schema.categorical + labelled
+
+        def learn(col: str) -> Any:
+            """A numerical column's statistics, or the labels present in a categorical one."""
+            if col in numerical:
+                return _numeric_stats(data.numbers[col][rows])
+            return natural_sort(_present(*data.categories[col], rows))
+
+        learned = dict(zip(columns, parallel_map(learn, columns, rows=len(rows)), strict=True))
         for j, col in enumerate(self.schema.numerical):
-            values = data.numbers[col][rows]
-            values = values[~np.isnan(values)]  # a private copy from here on
-            if len(values):
-                self.mean[j] = values.mean()
-                std = values.std()
-                self.std[j] = std if np.isfinite(std) and std > 0 else 1.0
-                self.fill[j] = np.median(values, overwrite_input=True)  # reorders: last
-            else:
+            if learned[col] is None:
                 log.warning("tabular: numerical column %r has no value in the training split; "
                             "it is filled with 0", col)
+            else:
+                self.fill[j], self.mean[j], self.std[j] = learned[col]
         for col in self.schema.categorical:
-            self.categories[col] = natural_sort(_present(*data.categories[col], rows))
+            self.categories[col] = learned[col]
         if self.schema.task == "classification":
-            seen = natural_sort(_present(*data.categories[self.schema.target], rows))
+            seen = learned[self.schema.target]
             if self.classes is None:
                 self.classes = seen
             else:
@@ -91,41 +101,48 @@ class Preprocessor:
             raise RuntimeError("Preprocessor.transform called before fit()")
         if self.missing == "error":
             self.check_no_missing(data, split)
-        n = data.length
-        x_num = np.empty((n, len(self.schema.numerical)), dtype="float32")
-        for j, col in enumerate(self.schema.numerical):
-            values = data.numbers[col]
-            fill = self.fill[j]
-            if self.normalize:
-                # float64 math in one scratch column (contiguous), then one cast into x_num
-                values = np.subtract(values, self.mean[j])
-                np.divide(values, self.std[j], out=values)
-                fill = (fill - self.mean[j]) / self.std[j]
-            holes = np.isnan(values)
-            if holes.any():
-                values = values.copy() if values is data.numbers[col] else values
-                values[holes] = fill
-            x_num[:, j] = values
-        x_cat = np.empty((n, len(self.schema.categorical)), dtype="int64")
-        for j, col in enumerate(self.schema.categorical):
-            self._encode(*data.categories[col], self.categories[col], col, split, out=x_cat[:, j])
+        numerical, categorical = self.schema.numerical, self.schema.categorical
+        x_num = np.empty((data.length, len(numerical)), dtype="float32")
+        x_cat = np.empty((data.length, len(categorical)), dtype="int64")
+        scale = (self.mean, self.std) if self.normalize else (np.zeros_like(self.mean), np.ones_like(self.std))
+        fills = (self.fill - scale[0]) / scale[1]
+        lookups = [self._lookup(data.categories[col][1], self.categories[col]) for col in categorical]
+
+        def fill_rows(rows: slice) -> None:
+            for j, col in enumerate(numerical):
+                # float64 math in one scratch column, then one cast into x_num
+                values = np.subtract(data.numbers[col][rows], scale[0][j])
+                np.divide(values, scale[1][j], out=values)
+                np.copyto(values, fills[j], where=np.isnan(values))
+                x_num[rows, j] = values
+            for j, col in enumerate(categorical):
+                np.take(lookups[j], data.categories[col][0][rows], out=x_cat[rows, j], mode="wrap")
+
+        blocks = row_blocks(data.length)
+        parallel_map(fill_rows, blocks, rows=blocks[0].stop)
+        for j, col in enumerate(categorical):
+            self._report_unseen(col, data.categories[col], lookups[j], x_cat[:, j], split)
         out = {"x_num": x_num, "x_cat": x_cat}
         target = self.schema.target
         if target is not None and target in data and not data.isna(target).any():
             out["y"] = self._encode_target(data, split)
         return out
 
-    def _encode(self, codes: np.ndarray, labels: list[str], cats: list[str], col: str,
-                split: str, out: np.ndarray | None = None) -> np.ndarray:
-        """Remap the data's codes to training codes through a small lookup table."""
+    @staticmethod
+    def _lookup(labels: list[str], cats: list[str]) -> np.ndarray:
+        """Data code -> training code. The missing code sits last, so that the data's
+        code -1 (missing) picks it by wrap-around: no shifted copy of the codes."""
         known = {label: i + FIRST_CODE for i, label in enumerate(cats)}
-        # The missing code sits last, so code -1 (missing) picks it by wrap-around.
-        lookup = np.array([known.get(lab, UNSEEN_CODE) for lab in labels] + [MISSING_CODE],
-                          dtype="int64")
-        out = np.take(lookup, codes, out=out, mode="wrap")
+        return np.array([known.get(lab, UNSEEN_CODE) for lab in labels] + [MISSING_CODE], dtype="int64")
+
+    @staticmethod
+    def _report_unseen(col: str, codes_labels: tuple[np.ndarray, list[str]], lookup: np.ndarray,
+                       encoded: np.ndarray, split: str) -> None:
+        """Count the values mapped to the unseen code: a warning at predict time, else a log."""
         if not (lookup == UNSEEN_CODE).any():  # every label was seen in training
-            return out
-        unseen = out == UNSEEN_CODE
+            return
+        codes, labels = codes_labels
+        unseen = encoded == UNSEEN_CODE
         count = int(unseen.sum())
         if count:
             examples = sorted({labels[c] for c in np.unique(codes[unseen])})[:3]
@@ -135,7 +152,6 @@ class Preprocessor:
                 warnings.warn(msg, UnseenCategoryWarning, stacklevel=4)
             else:
                 log.info("tabular: %s", msg)
-        return out
 
     def _encode_target(self, data: Columns, split: str) -> np.ndarray:
         target = self.schema.target
@@ -193,6 +209,51 @@ class Preprocessor:
         self.categories = {k: list(v) for k, v in state["categories"].items()}
         self.fitted = True
         return self
+
+
+def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any], rows: int) -> list[Any]:
+    """``[fn(x) for x in items]``, on a few threads when each item covers ``rows`` rows
+    (at least :data:`PARALLEL_ROWS`). numpy releases the GIL inside its array kernels
+    (indexing, ``isnan``, arithmetic, reductions, ``partition``), so the items really
+    run side by side; results keep the items' order."""
+    workers = min(len(items), os.cpu_count() or 1, 8) if rows >= PARALLEL_ROWS else 1
+    if workers < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def row_blocks(n: int) -> list[slice]:
+    """``range(n)`` cut into one block per core, each of at least :data:`PARALLEL_ROWS`.
+
+    Blocks of rows, not columns, so that threads never write to the same cache lines
+    of a row-major output."""
+    parts = max(1, min(os.cpu_count() or 1, 8, n // PARALLEL_ROWS))
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _numeric_stats(values: np.ndarray) -> tuple[float, float, float] | None:
+    """``(median, mean, std)`` of the non-missing ``values`` (a fresh copy, reordered
+    here); None when every value is missing. A zero or undefined std becomes 1."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return None
+    mean, std = values.mean(), values.std()
+    return exact_median(values), mean, (std if np.isfinite(std) and std > 0 else 1.0)
+
+
+def exact_median(values: np.ndarray) -> float:
+    """``np.median(values)`` (NaN-free input, reordered in place), about 4x faster.
+
+    ``np.median`` partitions around both middle positions at once, which numpy does
+    far more slowly than one position; the lower middle of an even count is then just
+    the maximum of the lower half."""
+    half = len(values) // 2
+    values.partition(half)
+    if len(values) % 2:
+        return float(values[half])
+    return float((values[:half].max() + values[half]) / 2)
 
 
 def natural_sort(labels: Sequence[str]) -> list[str]:

@@ -204,6 +204,10 @@ def _is_numeric(series: pd.Series) -> bool:
         return False
     if pd.api.types.is_numeric_dtype(series.dtype):
         return True
+    if isinstance(series.dtype, pd.CategoricalDtype):  # text read from a file
+        labels = pd.Series(series.cat.categories.astype("object"))
+        if not pd.to_numeric(labels, errors="coerce").notna().any():
+            return False  # no label is a number: text, without counting a single row
     counts = series.value_counts(dropna=True)
     if counts.empty:
         return False

@@ -29,6 +29,10 @@ COMPRESSED = {".gz", ".bz2", ".zst", ".lz4"}
 # pyarrow's defaults plus the markers real tables use for "unknown".
 DEFAULT_NA = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-nan")
 XY_TARGET = "y"
+# Arrow's default pool (mimalloc in the wheels) made the first read of a process up to
+# 2x slower here (fresh 1M-row reads: 0.57-0.94 s vs 0.41-0.53 s with the system
+# allocator, pandas 0.41-0.54 s): the memory is handed to numpy/pandas anyway.
+POOL = pa.system_memory_pool()
 
 
 def is_path_like(obj: Any) -> bool:
@@ -99,6 +103,7 @@ def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
                     auto_dict_encode=True,
                     auto_dict_max_cardinality=2**31 - 1,
                 ),
+                memory_pool=POOL,
             )
         else:
             raise DataFormatError(
@@ -126,11 +131,11 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     columns = {}
     for name, column in zip(table.column_names, table.columns, strict=False):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            column = pc.dictionary_encode(column)
+            column = pc.dictionary_encode(column, memory_pool=POOL)
         elif pa.types.is_null(column.type):  # a column with no value at all
-            column = column.cast(pa.float64())
+            column = pc.cast(column, pa.float64(), memory_pool=POOL)
         columns[name] = column
-    return pa.table(columns).to_pandas(split_blocks=True, self_destruct=True)
+    return pa.table(columns).to_pandas(split_blocks=True, self_destruct=True, memory_pool=POOL)
 
 
 def _check_names(names: list[str], path: Path) -> None:

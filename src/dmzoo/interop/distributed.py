@@ -106,7 +106,10 @@ def distributed_loader(loader: Any, *, shuffle: bool | None = None, seed: int | 
         extra = {"prefetch_factor": loader.prefetch_factor,
                  "persistent_workers": loader.persistent_workers,
                  "multiprocessing_context": loader.multiprocessing_context}
-    return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=sampler,
+    from dmzoo.core.fastloader import ArrayLoader
+
+    loader_cls = ArrayLoader if isinstance(loader, ArrayLoader) else DataLoader  # keep the fast path
+    return loader_cls(loader.dataset, batch_size=loader.batch_size, sampler=sampler,
                       num_workers=loader.num_workers, collate_fn=loader.collate_fn,
                       pin_memory=loader.pin_memory, drop_last=loader.drop_last,
                       timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
