@@ -3,11 +3,13 @@
 Per-sample ``Dataset.__getitem__`` + ``default_collate`` costs Python work for every
 example. Here a split is a set of aligned arrays (usually ``np.load(mmap_mode="r")``
 memory maps) plus an index array; a batch is one fancy-indexing call per array
-(``__getitems__``, which ``torch.utils.data.DataLoader`` calls with the whole list of
-batch indices), and transforms run once per batch. Because it is still a plain
-map-style dataset fed by a standard ``DataLoader`` with ``batch_size`` and ``sampler``,
-workers, ``pin_memory``, ``DistributedSampler`` and Lightning's sampler injection work
-unchanged.
+(``__getitems__``, which ``torch.utils.data.DataLoader`` calls with the whole batch of
+indices, here a numpy slice of the epoch order), and transforms run once per batch.
+In a single-process loader over in-memory arrays, the epoch's rows are gathered once
+and each batch is a slice of them (:class:`EpochSlice`). Because it is still a plain
+map-style dataset fed by a ``DataLoader`` subclass with the standard ``batch_size`` and
+``sampler``, workers, ``pin_memory``, ``DistributedSampler`` and Lightning's sampler
+injection work unchanged.
 
 Public API (stable; used by the vision, tabular and distributed code)::
 
@@ -43,7 +45,10 @@ from torch.utils.data import (
     get_worker_info,
 )
 
+from .parallel import map_row_blocks
+
 Batch = dict[str, torch.Tensor] | tuple[torch.Tensor, ...]
+STAGE_MAX_BYTES = 1 << 30  # an epoch copy larger than this is gathered batch by batch
 Key = str | int
 BatchTransform = Callable[[Any], Any]
 
@@ -56,6 +61,7 @@ __all__ = [
     "BatchTransform",
     "Cast",
     "Compose",
+    "EpochSlice",
     "Key",
     "Normalize",
     "SeededRandomSampler",
@@ -146,8 +152,34 @@ class ArrayDataset(Dataset):
     def _pack(self, values: list[Any]) -> Any:
         return dict(zip(self.keys, values, strict=True)) if self._is_dict else tuple(values)
 
-    def __getitems__(self, positions: Sequence[int]) -> Batch:
-        return self._pack([torch.from_numpy(np.ascontiguousarray(r)) for r in self.rows(positions)])
+    def __getitems__(self, positions: Sequence[int] | EpochSlice) -> Batch:
+        if isinstance(positions, EpochSlice):  # rows already gathered: slice, don't gather
+            values = [a[positions.start:positions.stop] for a in positions.arrays]
+        else:
+            values = self.rows(positions)
+        return self._pack([torch.from_numpy(np.ascontiguousarray(v)) for v in values])
+
+    def can_stage(self) -> bool:
+        """Whether a loader may copy a whole epoch at once (:meth:`stage`): in-memory
+        arrays only (memory maps may exceed RAM), and at most ``STAGE_MAX_BYTES``."""
+        if any(isinstance(a, np.memmap) for a in self.arrays):
+            return False
+        row_bytes = sum(a.nbytes // max(len(a), 1) for a in self.arrays)
+        return row_bytes * len(self) <= STAGE_MAX_BYTES
+
+    def stage(self, order: np.ndarray) -> list[np.ndarray]:
+        """Every array's rows for dataset positions ``order``, gathered in one pass each
+        (blocks of rows side by side on threads)."""
+        rows = self.indices.take(order)
+        out = [np.empty((len(rows), *a.shape[1:]), dtype=a.dtype) for a in self.arrays]
+
+        def gather(block: slice) -> None:
+            for array, staged in zip(self.arrays, out, strict=True):
+                # mode="clip" (the rows are valid) writes straight into ``out``: no buffer
+                np.take(array, rows[block], axis=0, out=staged[block], mode="clip")
+
+        map_row_blocks(gather, len(rows))
+        return out
 
     def __getitem__(self, position: int) -> Batch:
         """One example (for generic code); the loaders use :meth:`__getitems__`."""
@@ -200,6 +232,18 @@ class SeededRandomSampler(RandomSampler):
         return len(self.data_source)
 
 
+class EpochSlice:
+    """Batch ``start:stop`` of an epoch whose rows were gathered, in order, into ``arrays``."""
+
+    __slots__ = ("arrays", "start", "stop")
+
+    def __init__(self, arrays: list[np.ndarray], start: int, stop: int) -> None:
+        self.arrays, self.start, self.stop = arrays, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
 class ArrayBatches:
     """A ``BatchSampler``'s batches as int64 numpy slices of one per-epoch order array.
 
@@ -208,10 +252,16 @@ class ArrayBatches:
     a third of a tabular epoch. Here the whole epoch order is one array (the seeded
     permutation itself, a range, or any other sampler read once) and each batch is a
     view of it. Same batches, same order, same ``len``.
+
+    With ``stage`` (an :class:`ArrayDataset`'s, in a single-process loader), the epoch's
+    rows are gathered once, in order, and each batch is an :class:`EpochSlice` of them:
+    one large copy instead of a random gather per batch.
     """
 
-    def __init__(self, batch_sampler: BatchSampler) -> None:
+    def __init__(self, batch_sampler: BatchSampler,
+                 stage: Callable[[np.ndarray], list[np.ndarray]] | None = None) -> None:
         self.batch_sampler = batch_sampler
+        self.stage = stage
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
@@ -229,8 +279,13 @@ class ArrayBatches:
         # DataLoader calls ``iter()`` more than once and must not advance the epoch.
         order, size = self.order(), self.batch_sampler.batch_size
         stop = len(order) - len(order) % size if self.batch_sampler.drop_last else len(order)
+        if self.stage is None:
+            for start in range(0, stop, size):
+                yield order[start:start + size]
+            return
+        arrays = self.stage(order[:stop])
         for start in range(0, stop, size):
-            yield order[start:start + size]
+            yield EpochSlice(arrays, start, min(start + size, stop))
 
 
 class ArrayLoader(DataLoader):
@@ -245,9 +300,11 @@ class ArrayLoader(DataLoader):
     @property
     def _index_sampler(self) -> Any:
         sampler = super()._index_sampler
-        if type(sampler) is BatchSampler and getattr(self.dataset, "__getitems__", None):
-            return ArrayBatches(sampler)
-        return sampler
+        if type(sampler) is not BatchSampler or not getattr(self.dataset, "__getitems__", None):
+            return sampler
+        dataset = self.dataset
+        staged = self.num_workers == 0 and isinstance(dataset, ArrayDataset) and dataset.can_stage()
+        return ArrayBatches(sampler, dataset.stage if staged else None)
 
 
 # ----------------------------------------------------------------------- transforms

@@ -222,6 +222,46 @@ def test_a_custom_batch_sampler_is_used_as_given():
     assert [b.tolist() for b in ArrayBatches(plain)] == [list(b) for b in plain]
 
 
+class Recording(ArrayDataset):
+    def __getitems__(self, positions):
+        self.given = [*getattr(self, "given", []), type(positions)]
+        return super().__getitems__(positions)
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_a_staged_epoch_gives_the_batches_gathered_one_by_one(monkeypatch, drop_last):
+    """In-memory arrays: one gather per epoch, then slices; the same batches either way."""
+    from dmzoo.core import fastloader, parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 128)  # the epoch is gathered on threads
+    rng = np.random.default_rng(1)
+    arrays = {"x": rng.normal(size=(2000, 3)).astype(np.float32), "y": np.arange(2000)}
+
+    def epochs(stage_max_bytes):
+        monkeypatch.setattr(fastloader, "STAGE_MAX_BYTES", stage_max_bytes)
+        ds = Recording(arrays, indices=np.arange(1, 2000, 2))
+        loader = make_loader(ds, batch_size=64, shuffle=True, seed=3, drop_last=drop_last)
+        return [list(loader) for _ in range(2)], set(ds.given)
+
+    staged, staged_types = epochs(1 << 30)
+    gathered, gathered_types = epochs(0)
+    assert staged_types == {fastloader.EpochSlice} and gathered_types == {np.ndarray}
+    for a, b in zip(sum(staged, []), sum(gathered, []), strict=True):
+        assert torch.equal(a["x"], b["x"]) and torch.equal(a["y"], b["y"])
+        assert a["x"].is_contiguous() and a["y"].dtype == torch.int64
+
+
+def test_only_in_memory_arrays_of_bounded_size_are_staged(arrays, monkeypatch):
+    from dmzoo.core import fastloader
+
+    x, y = arrays
+    assert not ArrayDataset((x, y)).can_stage()  # a memory map may be larger than RAM
+    in_memory = ArrayDataset((np.array(x), y))
+    assert in_memory.can_stage()
+    monkeypatch.setattr(fastloader, "STAGE_MAX_BYTES", x.nbytes // 2)
+    assert not in_memory.can_stage() and in_memory.subset(np.arange(100)).can_stage()
+
+
 class Jitter(WorkerRandom):
     def __init__(self, seed):
         self.seed = seed

@@ -236,6 +236,23 @@ def test_text_far_down_a_numeric_column(tmp_path):
     assert sum(dm.split_sizes().values()) == n + 1
 
 
+def test_missing_markers_in_text_columns_across_blocks(tmp_path):
+    """Markers ('NA', '', 'NULL', quoted or not, and na_values=) in a text column are
+    missing values wherever they are, here spread over many 1 MiB read blocks."""
+    n = 120_000
+    colors = np.array(["red", "NA", "", "blue", '"NULL"', "?", '"green"'])
+    picks = np.arange(n) % len(colors)
+    lines = ["color,size,label"] + [f"{colors[k]},{i % 7},{i % 2}" for i, k in enumerate(picks)]
+    path = tmp_path / "marked.csv"
+    path.write_text("\n".join(lines) + "\n")
+    dm = load(path, target="label", na_values=["?"], val_split=0, test_split=0, stratify=False)
+    assert dm.categorical == ["color"] and dm.cardinalities == [2 + 3]  # blue, green, red
+    x_cat = dm.arrays("train")["x_cat"][:, 0]
+    rows = dm.split_indices("train")
+    want_missing = np.isin(picks[rows], [1, 2, 4, 5])
+    assert np.array_equal(x_cat == MISSING_CODE, want_missing)
+
+
 def test_bad_arguments_fail_before_reading(tmp_path, csv):
     cases = [
         ({"target": None}, "needs target="),

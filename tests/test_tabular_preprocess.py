@@ -259,7 +259,9 @@ def test_exact_median_is_numpys_median():
 
 
 def test_threaded_fit_and_transform_equal_the_serial_ones(monkeypatch):
-    from dmzoo.plugins.tabular import preprocess
+    import os
+
+    from dmzoo.core import parallel
 
     df = frame(200_000, seed=3)
     df.loc[df.index % 97 == 0, "num"] = np.nan
@@ -272,10 +274,10 @@ def test_threaded_fit_and_transform_equal_the_serial_ones(monkeypatch):
         pre = Preprocessor(schema).fit(data, rows)
         return pre.state_dict(), pre.transform(data, split="train")
 
-    assert len(preprocess.row_blocks(200_000)) > 1 or (preprocess.os.cpu_count() or 1) == 1
+    assert len(parallel.row_blocks(200_000)) > 1 or (os.cpu_count() or 1) == 1
     threaded = run()
-    monkeypatch.setattr(preprocess, "PARALLEL_ROWS", 10**12)
-    assert len(preprocess.row_blocks(200_000)) == 1
+    monkeypatch.setattr(parallel, "PARALLEL_ROWS", 10**12)
+    assert len(parallel.row_blocks(200_000)) == 1
     serial = run()
     assert threaded[0] == serial[0]
     for key in serial[1]:

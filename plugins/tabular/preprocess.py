@@ -15,15 +15,14 @@ and blocks of rows (transform) run on threads, since numpy releases the GIL.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.core.parallel import map_row_blocks, parallel_map
 
 from .schema import Columns, Schema
 
@@ -33,7 +32,6 @@ MISSING_CODE = 0
 UNSEEN_CODE = 1
 FIRST_CODE = 2
 MISSING_POLICIES = ("impute", "error", "drop")
-PARALLEL_ROWS = 65536  # below this, threads cost more than they save
 
 
 class UnseenCategoryWarning(UserWarning):
@@ -118,8 +116,7 @@ class Preprocessor:
             for j, col in enumerate(categorical):
                 np.take(lookups[j], data.categories[col][0][rows], out=x_cat[rows, j], mode="wrap")
 
-        blocks = row_blocks(data.length)
-        parallel_map(fill_rows, blocks, rows=blocks[0].stop)
+        map_row_blocks(fill_rows, data.length)
         for j, col in enumerate(categorical):
             self._report_unseen(col, data.categories[col], lookups[j], x_cat[:, j], split)
         out = {"x_num": x_num, "x_cat": x_cat}
@@ -209,28 +206,6 @@ class Preprocessor:
         self.categories = {k: list(v) for k, v in state["categories"].items()}
         self.fitted = True
         return self
-
-
-def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any], rows: int) -> list[Any]:
-    """``[fn(x) for x in items]``, on a few threads when each item covers ``rows`` rows
-    (at least :data:`PARALLEL_ROWS`). numpy releases the GIL inside its array kernels
-    (indexing, ``isnan``, arithmetic, reductions, ``partition``), so the items really
-    run side by side; results keep the items' order."""
-    workers = min(len(items), os.cpu_count() or 1, 8) if rows >= PARALLEL_ROWS else 1
-    if workers < 2:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items))
-
-
-def row_blocks(n: int) -> list[slice]:
-    """``range(n)`` cut into one block per core, each of at least :data:`PARALLEL_ROWS`.
-
-    Blocks of rows, not columns, so that threads never write to the same cache lines
-    of a row-major output."""
-    parts = max(1, min(os.cpu_count() or 1, 8, n // PARALLEL_ROWS))
-    bounds = np.linspace(0, n, parts + 1).astype(int)
-    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _numeric_stats(values: np.ndarray) -> tuple[float, float, float] | None:
