@@ -92,7 +92,7 @@ class TabularBase(DataModule):
         self.drop_last, self.shuffle, self.pin_memory = drop_last, shuffle, pin_memory
         self.normalize, self.missing = normalize, missing
         self.preprocessor: Preprocessor | None = None
-        self.split_fingerprint: str | None = None
+        self._fingerprint: str | None = None
         self._expected_fingerprint: str | None = None
         self._arrays: dict[str, np.ndarray] | None = None
         self._indices: dict[str, np.ndarray] = {}
@@ -162,6 +162,13 @@ class TabularBase(DataModule):
             raise DataFormatError("predict data has no rows")
         norm = normalize_columns(frame, self.preprocessor.schema, require_target=False)
         return self.preprocessor.transform(norm, split="predict")
+
+    @property
+    def split_fingerprint(self) -> str | None:
+        """A hash of the split's row indices (None before ``setup``), computed on first use."""
+        if self._fingerprint is None and self._indices:
+            self._fingerprint = fingerprint(self._indices)
+        return self._fingerprint
 
     @property
     def schema(self) -> Schema:
@@ -263,8 +270,8 @@ class TabularBase(DataModule):
                                test_split=None if len(parts) > 1 else self.test_split)
         if len(parts) > 1:
             splits["test"] = np.arange(n_pool, n_pool + parts[1].length)
-        fp = fingerprint(splits)
-        if self._expected_fingerprint is not None and fp != self._expected_fingerprint:
+        fp = fingerprint(splits) if self._expected_fingerprint is not None else None
+        if fp != self._expected_fingerprint:
             raise SplitMismatchError(
                 f"the checkpoint was made with split {self._expected_fingerprint}, but this data and "
                 f"settings give split {fp}; use the same data, seed, val_split and test_split"
@@ -278,10 +285,10 @@ class TabularBase(DataModule):
             arrays = encoded[0]
         else:
             arrays = {k: np.concatenate([e[k] for e in encoded]) for k in encoded[0]}
-        self._arrays, self._indices, self.split_fingerprint = arrays, splits, fp
-        log.info("tabular: %d rows -> train %d, val %d, test %d (split %s)",
+        self._arrays, self._indices, self._fingerprint = arrays, splits, fp
+        log.info("tabular: %d rows -> train %d, val %d, test %d",
                  sum(p.length for p in parts), len(splits["train"]), len(splits["val"]),
-                 len(splits["test"]), fp)
+                 len(splits["test"]))
 
     def _clean(self, data: Columns, schema: Schema, what: str) -> Columns:
         """Drop rows without a target (and, with ``missing='drop'``, rows with holes)."""

@@ -182,10 +182,10 @@ def _resolve_task(y: pd.Series, target: str, task: str | None) -> str:
         if task not in TASKS:
             raise InvalidArgumentError(f"task must be one of {TASKS}, got {task!r}")
         return task
-    values = y.dropna()
-    if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
-        task, why = "classification", f"target {target!r} holds labels ({values.dtype})"
+    if not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+        task, why = "classification", f"target {target!r} holds labels ({y.dtype})"
     else:
+        values = y.dropna()
         n = int(values.nunique())
         integral = bool(np.all(np.mod(values.to_numpy(dtype="float64"), 1) == 0))
         if integral and n <= MAX_INFERRED_CLASSES:

@@ -150,7 +150,7 @@ def arrow_to_frame(table: pa.Table, text_nulls: Sequence[str] = ()) -> pd.DataFr
             frame[name] = _categorical(column, text_nulls)
         elif pa.types.is_floating(kind) or pa.types.is_null(kind):  # null: a column with no value
             column = pc.cast(column, pa.float64()) if pa.types.is_null(kind) else column
-            frame[name] = pc.fill_null(column, np.nan).to_numpy()
+            frame[name] = column.to_numpy()  # one copy: chunks joined, nulls as NaN
         else:
             frame[name] = column.to_pandas()
     return pd.DataFrame(frame, copy=False)
@@ -158,7 +158,8 @@ def arrow_to_frame(table: pa.Table, text_nulls: Sequence[str] = ()) -> pd.DataFr
 
 def _categorical(column: pa.ChunkedArray, text_nulls: Sequence[str]) -> pd.Categorical | np.ndarray:
     """A dictionary column (one dictionary for all chunks) as a pandas Categorical."""
-    codes = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy() for chunk in column.chunks])
+    codes = np.concatenate([(pc.fill_null(chunk.indices, -1) if chunk.null_count else chunk.indices)
+                            .to_numpy() for chunk in column.chunks])
     labels = column.chunk(0).dictionary.to_pandas()
     missing = labels.isin(text_nulls).to_numpy() if len(text_nulls) else np.zeros(len(labels), bool)
     if missing.any():  # drop the markers from the labels; their codes become -1
