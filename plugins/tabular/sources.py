@@ -29,9 +29,9 @@ COMPRESSED = {".gz", ".bz2", ".zst", ".lz4"}
 # pyarrow's defaults plus the markers real tables use for "unknown".
 DEFAULT_NA = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-nan")
 XY_TARGET = "y"
-# Arrow's default pool (mimalloc in the wheels) made the first read of a process up to
-# 2x slower here (fresh 1M-row reads: 0.57-0.94 s vs 0.41-0.53 s with the system
-# allocator, pandas 0.41-0.54 s): the memory is handed to numpy/pandas anyway.
+# Arrow's default pool (mimalloc in the wheels) made the first read of a process slower
+# here (1M rows, medians of 6 fresh processes: 0.80 s vs 0.50 s with the system
+# allocator); the memory is handed to numpy/pandas anyway.
 POOL = pa.system_memory_pool()
 
 
