@@ -274,7 +274,7 @@ class ArrayBatches:
             return np.arange(len(sampler), dtype=np.int64)
         return np.fromiter(iter(sampler), dtype=np.int64)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[np.ndarray | EpochSlice]:
         # A generator, so the order is drawn at the first batch, not at ``iter()``: the
         # DataLoader calls ``iter()`` more than once and must not advance the epoch.
         order, size = self.order(), self.batch_sampler.batch_size
@@ -295,6 +295,10 @@ class ArrayLoader(DataLoader):
     Only the loader's own plain ``BatchSampler`` is replaced, and only for a dataset with
     ``__getitems__`` (a per-sample ``__getitem__`` keeps getting Python ints); a custom
     ``batch_sampler`` (e.g. the one Lightning wraps for ``predict``) is used as given.
+    With ``num_workers=0`` and an :class:`ArrayDataset` that :meth:`~ArrayDataset.can_stage`,
+    each epoch is staged. The replacement goes through ``DataLoader._index_sampler``, the
+    one private hook used here (the property every DataLoader iterator and ``len`` read);
+    the tests compare the batches with torch's own for each kind of sampler.
     """
 
     @property

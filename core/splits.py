@@ -1,9 +1,9 @@
 """Split building blocks shared by the plugins: sizes, a seeded permutation, a fingerprint.
 
 The permutation is ``argsort(splitmix64(splitmix64(seed) ^ i))``: pure integer arithmetic,
-so it is identical on every platform, process, and numpy/torch version (numpy's and
-torch's generators promise no such stream stability), whichever library sorts the keys. How the permuted rows are carved
-into splits (two-way, three-way, stratified) is up to each plugin.
+so it is identical on every platform, process, and numpy/torch version, whichever library
+sorts the keys (numpy's and torch's generators promise no such stream stability). How the
+permuted rows are carved into splits (two-way, three-way, stratified) is up to each plugin.
 
 Imports only numpy (no torch), so specs and listings stay light.
 """

@@ -45,7 +45,8 @@ def split_indices(
     ``test_split`` is a share of all ``n`` rows; ``val_split`` a share of what remains for
     training. One seeded permutation orders the rows; with ``labels`` each class gives its
     first rows (in that order) to test, the next to val, in proportion to its size.
-    Every step is linear (a radix sort at most), so a million rows split in milliseconds.
+    Past the permutation every step is linear (a radix sort at most): the rows of each
+    split are marked in one array, then read out in order.
     """
     n_test = split_size(test_split, n, "test_split") if test_split is not None else 0
     n_val = split_size(val_split, n - n_test, "val_split") if n > n_test else 0
@@ -75,8 +76,9 @@ def split_indices(
 
 
 def _class_numbers(labels: np.ndarray) -> np.ndarray:
-    """Each label's rank among the distinct labels (gaps allowed), int16 where it fits,
-    so that the stable sort above is numpy's linear radix sort."""
+    """One small non-negative number per class, in label order: the labels themselves when
+    they are such ints (gaps are fine), else their rank. int16 where it fits, so that the
+    stable sort above is numpy's linear radix sort."""
     labels = np.asarray(labels)
     if not (labels.dtype.kind in "iu" and len(labels) and labels.min() >= 0):
         labels = np.unique(labels, return_inverse=True)[1].reshape(-1)
