@@ -54,7 +54,6 @@ from dmzoo.core.errors import (  # noqa: E402
 from dmzoo.core.spec import Alternate  # noqa: E402
 from support.http_server import Drop, FileServer, Html, Slow, Status, WrongBytes  # noqa: E402
 from support.storage_helpers import (  # noqa: E402
-    # noqa: E402,
     PAUSE_ENV,
     build_copy,
     child_env,
