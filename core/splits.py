@@ -27,17 +27,24 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
-    z = x + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """splitmix64's finaliser of ``x + golden``, computed in place in ``x`` (uint64)."""
+    x += _GOLDEN
+    shifted = np.empty_like(x)
+    for shift, factor in ((30, _M1), (27, _M2), (31, None)):
+        np.right_shift(x, np.uint64(shift), out=shifted)
+        x ^= shifted
+        if factor is not None:
+            x *= factor
+    return x
 
 
 def permutation(n: int, seed: int) -> np.ndarray:
     """A permutation of ``range(n)`` (int64) determined only by ``(n, seed)``."""
     with np.errstate(over="ignore"):
         key = _splitmix64(np.array([int(seed) % 2**64], dtype=np.uint64))
-        keys = _splitmix64(np.arange(n, dtype=np.uint64) ^ key)
+        keys = np.arange(n, dtype=np.uint64)
+        keys ^= key
+        keys = _splitmix64(keys)
     # splitmix64 is a bijection, so the keys are distinct and any sort gives this order.
     torch = sys.modules.get("torch")
     if torch is None:  # e.g. a listing process: do not import torch just for this

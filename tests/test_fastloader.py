@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 
@@ -19,6 +20,7 @@ from torch.utils.data import (
 from dmzoo.core.fastloader import (
     ArrayBatches,
     ArrayDataset,
+    ArrayEpoch,
     ArrayLoader,
     Compose,
     Normalize,
@@ -211,6 +213,23 @@ def test_array_batches_are_the_batches_a_plain_dataloader_gives(order, drop_last
         assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
     assert set(fast_ds.given) == {np.ndarray} and set(plain_ds.given) == {list}
     assert fast.batch_size == 64 and fast.sampler is not None  # looks like any DataLoader
+
+
+def test_a_single_process_epoch_has_a_length_and_copies_empty():
+    """``iter()`` without workers is a lean :class:`ArrayEpoch`: it has torch's iterator
+    length, and a copy of a live epoch (Lightning pickles its loops) is an empty one."""
+    loader = make_loader(Positions(100), batch_size=30)
+    epoch = iter(loader)
+    assert isinstance(epoch, ArrayEpoch) and len(epoch) == len(loader) == 4
+    first = next(epoch)
+    assert first.tolist() == list(range(30))
+    assert list(copy.deepcopy(epoch)) == [] and list(pickle.loads(pickle.dumps(epoch))) == []
+    assert [b.tolist()[0] for b in epoch] == [30, 60, 90]  # the original goes on unharmed
+    workers = make_loader(ArrayDataset({"x": np.arange(10)}), batch_size=5, num_workers=1)
+    with_workers = iter(workers)
+    assert not isinstance(with_workers, ArrayEpoch)  # workers: torch's own iterator
+    assert next(with_workers)["x"].tolist() == [0, 1, 2, 3, 4]
+    del with_workers
 
 
 def test_a_custom_batch_sampler_is_used_as_given():

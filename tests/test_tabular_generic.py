@@ -16,6 +16,7 @@ from dmzoo.core.errors import (
     InvalidArgumentError,
     SplitMismatchError,
 )
+from dmzoo.plugins.tabular import sources
 from dmzoo.plugins.tabular.preprocess import MISSING_CODE, UNSEEN_CODE, UnseenCategoryWarning
 
 
@@ -236,9 +237,17 @@ def test_text_far_down_a_numeric_column(tmp_path):
     assert sum(dm.split_sizes().values()) == n + 1
 
 
-def test_missing_markers_in_text_columns_across_blocks(tmp_path):
+def test_read_blocks_grow_with_the_file_within_bounds():
+    assert sources.block_size(0) == sources.MIN_BLOCK == 1 << 20
+    assert sources.block_size(10 << 30) == sources.MAX_BLOCK == 4 << 20
+    assert sources.block_size(1 << 20) <= sources.block_size(100 << 20)
+
+
+def test_missing_markers_in_text_columns_across_blocks(tmp_path, monkeypatch):
     """Markers ('NA', '', 'NULL', quoted or not, and na_values=) in a text column are
-    missing values wherever they are, here spread over many 1 MiB read blocks."""
+    missing values wherever they are, here spread over 20 read blocks."""
+    monkeypatch.setattr(sources, "MIN_BLOCK", 1 << 16)
+    monkeypatch.setattr(sources, "MAX_BLOCK", 1 << 16)
     n = 120_000
     colors = np.array(["red", "NA", "", "blue", '"NULL"', "?", '"green"'])
     picks = np.arange(n) % len(colors)

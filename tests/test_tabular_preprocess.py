@@ -251,6 +251,13 @@ def test_permutation_is_the_same_whichever_library_sorts(monkeypatch):
     assert sorted(permutation(1000, 3).tolist()) == list(range(1000))
 
 
+def test_permutation_values_never_change():
+    """Published splits rest on these exact orders: any change to the key function or
+    its arithmetic is a new split (a MAJOR version of every datamodule)."""
+    assert permutation(10, 0).tolist() == [1, 4, 5, 7, 6, 9, 0, 3, 2, 8]
+    assert permutation(10, 2**64 - 1).tolist() == [4, 3, 7, 5, 8, 2, 0, 1, 9, 6]
+
+
 def test_exact_median_is_numpys_median():
     rng = np.random.default_rng(2)
     for n in list(range(1, 40)) + [1000, 1001, 99_999]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
-from dmzoo.core.parallel import map_row_blocks, parallel_map
+from dmzoo.core.parallel import TILE_ROWS, map_row_blocks, parallel_map
 
 from .schema import Columns, Schema
 
@@ -116,7 +116,7 @@ class Preprocessor:
             for j, col in enumerate(categorical):
                 np.take(lookups[j], data.categories[col][0][rows], out=x_cat[rows, j], mode="wrap")
 
-        map_row_blocks(fill_rows, data.length)
+        map_row_blocks(fill_rows, data.length, tile=TILE_ROWS)
         for j, col in enumerate(categorical):
             self._report_unseen(col, data.categories[col], lookups[j], x_cat[:, j], split)
         out = {"x_num": x_num, "x_cat": x_cat}

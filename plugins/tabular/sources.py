@@ -29,6 +29,7 @@ COMPRESSED = {".gz", ".bz2", ".zst", ".lz4"}
 # pyarrow's defaults plus the markers real tables use for "unknown".
 DEFAULT_NA = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-nan")
 XY_TARGET = "y"
+MIN_BLOCK, MAX_BLOCK = 1 << 20, 4 << 20
 # Arrow's default pool (mimalloc in the wheels) made the first read of a process slower
 # here (1M rows, medians of 6 fresh processes: 0.80 s vs 0.50 s with the system
 # allocator); the memory is handed to numpy/pandas anyway.
@@ -96,6 +97,7 @@ def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
         elif kind in CSV_SUFFIXES:
             table = pcsv.read_csv(
                 path,
+                read_options=pcsv.ReadOptions(block_size=block_size(path.stat().st_size)),
                 parse_options=pcsv.ParseOptions(delimiter=CSV_SUFFIXES[kind]),
                 convert_options=pcsv.ConvertOptions(
                     null_values=markers,
@@ -128,6 +130,15 @@ def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
         raise DataFormatError(f"{path}: the header is not UTF-8 text; is this really a {kind} file?") from None
     _check_names(names, path)
     return arrow_to_frame(table, text_nulls)
+
+
+def block_size(file_bytes: int) -> int:
+    """CSV parse block: at least 4 per core, within 1-4 MiB (pyarrow's default: 1 MiB).
+
+    Every block brings its own dictionary per text column, to be merged afterwards:
+    on a 90 MiB file, 4 MiB blocks made the read and conversion 5-10% faster."""
+    per_core = file_bytes // (4 * (os.cpu_count() or 1))
+    return int(min(max(per_core, MIN_BLOCK), MAX_BLOCK))
 
 
 def arrow_to_frame(table: pa.Table, text_nulls: Sequence[str] = ()) -> pd.DataFrame:
