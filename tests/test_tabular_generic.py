@@ -76,8 +76,11 @@ def test_parquet_paths_frames_and_arrays_agree(tmp_path, csv):
     half = [tmp_path / "a.csv", tmp_path / "b.csv"]
     df.iloc[:150].to_csv(half[0], index=False)
     df.iloc[150:].to_csv(half[1], index=False)
+    gz, tsv = tmp_path / "people.CSV.gz", tmp_path / "people.tsv"
+    df.to_csv(gz, index=False, compression="gzip")  # streamed, not memory-mapped
+    df.to_csv(tsv, index=False, sep="\t")
     ref = load(csv)
-    for data in (parquet, str(parquet), half, df):
+    for data in (parquet, str(parquet), half, df, gz, tsv):
         dm = load(data)
         assert dm.split_fingerprint == ref.split_fingerprint
         for split in ("train", "test"):
