@@ -98,7 +98,7 @@ class Columns:
     """A table normalised for numpy: the hot path never touches pandas again.
 
     ``numbers``: float64 arrays, NaN for missing. ``categories``: ``(codes, labels)``
-    with int32 ``codes`` (-1 for missing) indexing the string ``labels``.
+    with signed integer ``codes`` (-1 for missing) indexing the string ``labels``.
     """
 
     length: int
@@ -168,7 +168,7 @@ def as_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
                 values = values.astype("Int64")
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         labels = [_label(u) for u in uniques]
-    return codes.astype("int32", copy=False), labels
+    return codes, labels  # the narrowest ints pandas gives: no widening copy
 
 
 def _label(value: object) -> str:
