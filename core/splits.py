@@ -28,13 +28,13 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser of ``x + golden``, computed in place in ``x`` (uint64)."""
-    x += _GOLDEN
     shifted = np.empty_like(x)
-    for shift, factor in ((30, _M1), (27, _M2), (31, None)):
-        np.right_shift(x, np.uint64(shift), out=shifted)
-        x ^= shifted
-        if factor is not None:
-            x *= factor
+    x += _GOLDEN
+    x ^= np.right_shift(x, np.uint64(30), out=shifted)
+    x *= _M1
+    x ^= np.right_shift(x, np.uint64(27), out=shifted)
+    x *= _M2
+    x ^= np.right_shift(x, np.uint64(31), out=shifted)
     return x
 
 
