@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dmzoo.registry import reset_registry
+from support.environment import isolate_dmzoo
 from support.http_server import FileServer
-
-_ENV = ("DMZOO_HOME", "DMZOO_OFFLINE", "DMZOO_MIRROR", "DMZOO_CHECKSUMS", "DMZOO_STRICT",
-        "DMZOO_PREFER", "DMZOO_TIMEOUT", "DMZOO_QUIET")
 
 
 @pytest.fixture(autouse=True)
@@ -17,12 +15,9 @@ def dmzoo_home(tmp_path, monkeypatch):
 
     Download retries back off for milliseconds, not seconds (``DMZOO_BACKOFF``).
     """
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DMZOO_BACKOFF", "0.01")
     home = tmp_path / "dmzoo_home"
-    monkeypatch.setenv("DMZOO_HOME", str(home))
-    reset_registry()
+    isolate_dmzoo(monkeypatch, home)
+    monkeypatch.setenv("DMZOO_BACKOFF", "0.01")
     yield home
     reset_registry()
 

@@ -27,6 +27,7 @@ import pytest
 from dmzoo.cli.main import main
 from dmzoo.registry import get_registry, reset_registry
 from support import gallery_plugin
+from support.environment import isolate_dmzoo
 from support.http_server import FileServer
 
 pytestmark = [
@@ -56,10 +57,7 @@ def site(tmp_path_factory):
     (tmp / "repo" / "examples").symlink_to(REPO / "examples")  # literalinclude'd by the guide
     out = tmp / "site"
     with pytest.MonkeyPatch.context() as mp, FileServer(tmp / "srv") as data_server:
-        mp.setenv("DMZOO_HOME", str(tmp / "home"))
-        for var in ("DMZOO_OFFLINE", "DMZOO_MIRROR", "DMZOO_CHECKSUMS", "DMZOO_STRICT"):
-            mp.delenv(var, raising=False)
-        reset_registry()
+        isolate_dmzoo(mp, tmp / "home")
         gallery_plugin.register(data_server)
         registry = get_registry()
         keys = registry.keys()

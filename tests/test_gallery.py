@@ -22,6 +22,7 @@ from dmzoo.gallery.params import constructor_params, param_docs
 from dmzoo.gallery.render import doc_text, esc, paragraphs
 from dmzoo.registry import get_registry, reset_registry
 from support import gallery_plugin
+from support.environment import isolate_dmzoo
 from support.http_server import FileServer
 
 SECTIONS = ("Overview", "Use it", "Versions", "Splits", "Features", "Samples", "Class balance",
@@ -48,10 +49,7 @@ class Built:
 def built(tmp_path_factory) -> Built:
     tmp = tmp_path_factory.mktemp("gallery")
     with pytest.MonkeyPatch.context() as mp, FileServer(tmp / "srv") as server:
-        mp.setenv("DMZOO_HOME", str(tmp / "home"))
-        for var in ("DMZOO_OFFLINE", "DMZOO_MIRROR", "DMZOO_CHECKSUMS", "DMZOO_STRICT"):
-            mp.delenv(var, raising=False)
-        reset_registry()
+        isolate_dmzoo(mp, tmp / "home")
         gallery_plugin.register(server)
         keys = get_registry().keys()
         write_gallery(tmp / "src", prepare=PREPARE, data_dir=tmp / "data")
