@@ -69,6 +69,7 @@ __all__ = [
     "ToFloat",
     "WorkerRandom",
     "make_loader",
+    "with_item",
     "worker_generator",
 ]
 
@@ -350,7 +351,9 @@ def _get(batch: Any, key: Key) -> Any:
     return batch[key]
 
 
-def _set(batch: Any, key: Key, value: Any) -> Any:
+def with_item(batch: Any, key: Key, value: Any) -> Any:
+    """A copy of a dict or tuple batch with ``batch[key]`` replaced by ``value``
+    (batch transforms return new batches: the input may be shared)."""
     if isinstance(batch, dict):
         return {**batch, key: value}
     items = list(batch)
@@ -393,7 +396,7 @@ class ToFloat:
         x = _get(batch, self.key)
         # CPU: numpy, single-threaded (see the module docstring); devices: torch.
         y = self.numpy_path(x) if x.device.type == "cpu" else self.torch_path(x)
-        return _set(batch, self.key, y)
+        return with_item(batch, self.key, y)
 
     def __repr__(self) -> str:
         return f"ToFloat(key={self.key!r}, scale={self.scale})"
@@ -406,7 +409,7 @@ class Cast:
         self.key, self.dtype = key, dtype
 
     def __call__(self, batch: Any) -> Any:
-        return _set(batch, self.key, _get(batch, self.key).to(self.dtype))
+        return with_item(batch, self.key, _get(batch, self.key).to(self.dtype))
 
     def __repr__(self) -> str:
         return f"Cast(key={self.key!r}, dtype={self.dtype})"
@@ -441,7 +444,7 @@ class Normalize:
             raise TypeError(f"Normalize needs a float tensor at {self.key!r}; put ToFloat first")
         # CPU: numpy, single-threaded (see the module docstring); devices: torch.
         y = self.numpy_path(x) if x.device.type == "cpu" else self.torch_path(x)
-        return _set(batch, self.key, y)
+        return with_item(batch, self.key, y)
 
     def __repr__(self) -> str:
         return f"Normalize(key={self.key!r}, mean={self.mean.tolist()}, std={self.std.tolist()})"

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dmzoo.core.fastloader import Key, WorkerRandom
+from dmzoo.core.fastloader import Key, WorkerRandom, with_item
 
 
 class RandomCropFlip(WorkerRandom):
@@ -62,11 +62,7 @@ class RandomCropFlip(WorkerRandom):
         x = batch[self.key]
         oy, ox, flips = self._draw(x.shape[0], x.shape[-2], x.shape[-1])
         x = (self._cpu if x.device.type == "cpu" else self._device)(x, oy, ox, flips)
-        if isinstance(batch, dict):
-            return {**batch, self.key: x}
-        items = list(batch)
-        items[self.key] = x
-        return tuple(items)
+        return with_item(batch, self.key, x)
 
     def __repr__(self) -> str:
         return (f"RandomCropFlip(key={self.key!r}, size={self.size}, padding={self.padding}, "
