@@ -140,8 +140,10 @@ class DigitsDataModule(BundledTable):
 
     def raw_frame(self) -> pd.DataFrame:
         """Read scikit-learn's ``digits.csv.gz`` directly: ``dmzoo demo`` starts faster."""
+        if self._frame is not None:
+            return self._frame
         path = bundled_file("digits.csv.gz")
-        if self._frame is not None or path is None:
+        if path is None:
             return super().raw_frame()
         import pyarrow.csv as pcsv
 

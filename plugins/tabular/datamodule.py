@@ -33,7 +33,7 @@ from dmzoo.core.splits import fingerprint
 
 from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
-from .sources import XY_TARGET, is_path_like, to_frame
+from .sources import XY_TARGET, is_path_like, is_path_list, to_frame
 from .splits import split_indices
 
 log = logging.getLogger("dmzoo.tabular")
@@ -418,13 +418,10 @@ def _label_codes(codes: np.ndarray, labels: list[str]) -> np.ndarray:
 
 
 def _is_paths(value: Any) -> bool:
-    return is_path_like(value) or (isinstance(value, (list, tuple)) and bool(value)
-                                   and all(is_path_like(v) for v in value))
+    return is_path_like(value) or is_path_list(value)
 
 
 def _paths(value: Any) -> list:
     if is_path_like(value):
         return [value]
-    if _is_paths(value):
-        return list(value)
-    return []
+    return list(value) if is_path_list(value) else []

@@ -150,11 +150,10 @@ def parse_adult(path: Path) -> pa.Table:
     values follow ``", "`` (leading blanks); ``?`` means missing; test labels end in ``.``;
     the files end with blank lines.
     """
-    with storage.open_maybe_gzip(path) as f:
-        first = f.readline()
-    skip = 1 if first.startswith(b"|") else 0
     try:
         with storage.open_maybe_gzip(path) as f:
+            skip = 1 if f.readline().startswith(b"|") else 0
+            f.seek(0)
             table = pcsv.read_csv(
                 f,
                 read_options=pcsv.ReadOptions(column_names=list(ADULT_COLUMNS), skip_rows=skip),

@@ -33,17 +33,13 @@ class PerSampleDataset(Dataset):
     Built on the same memory-mapped source, so workers still share the pixels.
     """
 
-    def __init__(self, source: ArrayDataset, transform: Callable[[Any], Any],
-                 target_transform: Callable[[int], Any] | None = None) -> None:
+    def __init__(self, source: ArrayDataset, transform: Callable[[Any], Any]) -> None:
         self.source = source
         self.transform = transform
-        self.target_transform = target_transform
 
     def __len__(self) -> int:
         return len(self.source)
 
-    def __getitem__(self, position: int) -> tuple[Any, Any]:
+    def __getitem__(self, position: int) -> tuple[Any, int]:
         image, label = self.source.rows([position])[:2]
-        x = self.transform(to_pil(image[0]))
-        y: Any = int(label[0])
-        return x, (self.target_transform(y) if self.target_transform else y)
+        return self.transform(to_pil(image[0])), int(label[0])
