@@ -372,9 +372,10 @@ class DataModule(PlainDataModule):
         collections = {split: _as_collection(value, f"{split}_dataset")
                        for split, value in given.items() if value is not None}
         extra = {"batch_size": batch_size, "num_workers": num_workers}
-        params = inspect.signature(cls.__init__).parameters.values()
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
-            names = {p.name for p in params}
+        from ..registry.loading import accepted_parameters  # late, as the registry imports core
+
+        names, takes_kwargs = accepted_parameters(cls)
+        if not takes_kwargs:
             extra = {k: v for k, v in extra.items() if k in names}
         datamodule = cls(**kwargs, **extra)
         for split, collection in collections.items():
