@@ -27,7 +27,7 @@ Importing this package is cheap: requests, filelock and tqdm load on first use.
 
 from __future__ import annotations
 
-from .cache import CacheEntry, list_cache, remove, select, verify_entry
+from .cache import CacheEntry, folder_size, list_cache, remove, select, verify_entry
 from .checksums import digest, verify
 from .extract import extract, open_maybe_gzip
 from .paths import data_root, dataset_dir
@@ -41,6 +41,7 @@ __all__ = [
     "digest",
     "extract",
     "fetch",
+    "folder_size",
     "import_from",
     "is_prepared",
     "list_cache",

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import AmbiguousNameError, ChecksumError, StorageError
 from ..settings import env_str
 from ..spec import normalize_name
-from .checksums import check, digest, effective
+from .checksums import accepted_forms, check, digest, effective
 from .locks import locked
 from .paths import DOWNLOADS, MARKER, PREPARED, data_root, default_root
 from .prepare import read_marker
@@ -55,7 +55,8 @@ def cache_roots(data_dir: str | Path | None = None) -> list[Path]:
     return roots
 
 
-def _size(folder: Path) -> int:
+def folder_size(folder: Path) -> int:
+    """Bytes of the regular files under ``folder`` (links not followed)."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
@@ -70,7 +71,7 @@ def list_cache(data_dir: str | Path | None = None) -> list[CacheEntry]:
             marker = read_marker(version_dir)
             prepared = bool(marker and (version_dir / PREPARED).is_dir())
             entries.append(CacheEntry(root, ns, name, version_dir.name, prepared,
-                                      _size(version_dir)))
+                                      folder_size(version_dir)))
     return entries
 
 
@@ -108,19 +109,15 @@ def verify_entry(entry: CacheEntry) -> list[str]:
     spec = _spec_for(entry)
     resources = [effective(spec, r) for r in spec.resources] if spec else []
     for res in resources:
-        published = folder / DOWNLOADS / res.filename
-        alt_files = [(folder / DOWNLOADS / n, a) for a in res.alternates for n in a.filenames]
-        present = [(p, a) for p, a in alt_files if p.is_file()]
-        if not published.is_file() and not present:
+        present = [(folder / DOWNLOADS / name, expect) for name, expect in accepted_forms(res)
+                   if (folder / DOWNLOADS / name).is_file()]
+        if not present:
             if marker:
                 problems.append(f"{res.filename}: missing from {folder / DOWNLOADS}")
             continue
         try:
-            if published.is_file():
-                check(published, res.size, *(("sha256", res.sha256) if res.sha256
-                                              else ("md5", res.md5)), label=str(published))
-            for path, alt in present:
-                check(path, alt.size, "sha256", alt.sha256, label=str(path))
+            for path, expect in present:
+                check(path, *expect, label=str(path))
         except ChecksumError as exc:
             problems.append(str(exc))
     if marker and not spec:

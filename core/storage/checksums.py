@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..spec import DataModuleSpec, Resource
 
 CHUNK = 1 << 20
+Expect = tuple[int | None, str, str]  # size, algo, hex digest
 
 
 def digest(path: str | Path, algo: str = "sha256") -> str:
@@ -51,6 +52,14 @@ def expected_digest(resource: Resource) -> tuple[str, str]:
         return "md5", resource.md5
     raise ChecksumError(f"resource {resource.filename!r} has no checksum; dmzoo never "
                         "accepts an unverified file (add sha256 or md5 to the spec)")
+
+
+def accepted_forms(resource: Resource) -> list[tuple[str, Expect]]:
+    """Every accepted (file name, expectation): the published file, then alternates."""
+    forms = [(resource.filename, (resource.size, *expected_digest(resource)))]
+    for alt in resource.alternates:
+        forms.extend((name, (alt.size, "sha256", alt.sha256)) for name in alt.filenames)
+    return forms
 
 
 def verify(path: Path, resource: Resource, *, label: str | None = None) -> None:

@@ -30,9 +30,13 @@ def open_maybe_gzip(path: str | Path) -> IO[bytes]:
     Builders use it so a resource works both as published (``x.gz``) and as
     the decompressed alternate imported with ``dmzoo prepare --from``.
     """
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def is_gzip(path: str | Path) -> bool:
+    """Whether the file starts with gzip's magic bytes (its name is not trusted)."""
     with open(path, "rb") as f:
-        magic = f.read(2)
-    return gzip.open(path, "rb") if magic == GZIP_MAGIC else open(path, "rb")
+        return f.read(2) == GZIP_MAGIC
 
 
 def _unsafe(archive: Path, member: str, why: str) -> UnsafeArchiveError:
@@ -97,9 +101,7 @@ def _extract_into(archive: Path, tmp: Path) -> None:
             check_zip(archive, zf)
             zf.extractall(tmp)
     else:
-        with open(archive, "rb") as f:
-            is_gzip = f.read(2) == GZIP_MAGIC
-        if not is_gzip:
+        if not is_gzip(archive):
             raise StorageError(f"{archive} is not a tar, zip or gzip file; "
                                "nothing to extract (read it directly instead)")
         name = archive.name[:-3] if archive.name.endswith(".gz") else archive.name + ".out"

@@ -21,17 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ChecksumError, NotPreparedError, OfflineError
 from ..settings import env_flag
-from .checksums import check, digest, effective, expected_digest
+from .checksums import Expect, accepted_forms, check, digest, effective, expected_digest
 from .download import download
 from .locks import locked, writable_dir
 from .paths import DOWNLOADS, MARKER, PREPARED, dataset_dir
 from .sources import accepted_names, find_local, import_dir, offline, resource_urls
 
 if TYPE_CHECKING:
-    from ..spec import Alternate, DataModuleSpec, Resource
+    from ..spec import DataModuleSpec, Resource
 
 Build = Callable[[Mapping[str, Path], Path], Any]
-Expect = tuple[int | None, str, str]  # size, algo, hex digest
 MARKER_FORMAT = 1
 
 
@@ -45,19 +44,9 @@ def auto_quiet(quiet: bool | None) -> bool:
 
 
 # -- one resource ------------------------------------------------------------------------------
-def _forms(res: Resource) -> list[tuple[str, Expect]]:
-    """Every accepted (file name, expectation): the published file, then alternates."""
-    algo, hexd = expected_digest(res)
-    forms = [(res.filename, (res.size, algo, hexd))]
-    alt: Alternate
-    for alt in res.alternates:
-        forms.extend((name, (alt.size, "sha256", alt.sha256)) for name in alt.filenames)
-    return forms
-
-
 def _cached(downloads: Path, res: Resource, *, repair: bool) -> tuple[Path, Expect] | None:
     """A verified file for ``res`` already in ``downloads``; with ``repair``, drop corrupt ones."""
-    for name, expect in _forms(res):
+    for name, expect in accepted_forms(res):
         path = downloads / name
         if not path.is_file():
             continue
@@ -74,7 +63,7 @@ def _cached(downloads: Path, res: Resource, *, repair: bool) -> tuple[Path, Expe
 
 def _import(folder: Path, downloads: Path, res: Resource) -> tuple[Path, Expect]:
     """Copy the first candidate in ``folder`` that verifies into ``downloads``."""
-    forms = dict(_forms(res))
+    forms = dict(accepted_forms(res))
     problems = []
     for candidate in find_local(folder, res):
         expect = forms[candidate.name]
@@ -97,10 +86,10 @@ def _import(folder: Path, downloads: Path, res: Resource) -> tuple[Path, Expect]
     raise OfflineError(f"--from {folder}: {res.filename} is missing")
 
 
-def _fetch(spec: DataModuleSpec, resource: Resource, data_dir: str | Path | None,
+def _fetch(spec: DataModuleSpec, resource: Resource, folder: Path,
            quiet: bool) -> tuple[Path, Expect]:
+    """``resource`` in the dataset ``folder``: cached, imported (``--from``) or downloaded."""
     res = effective(spec, resource)
-    folder = dataset_dir(spec, data_dir)
     downloads = folder / DOWNLOADS
     hit = _cached(downloads, res, repair=False)  # a prepared read-only cache needs no lock
     if hit:
@@ -119,25 +108,27 @@ def _fetch(spec: DataModuleSpec, resource: Resource, data_dir: str | Path | None
         return path, (res.size, *expected_digest(res))
 
 
+def _names(missing: list[Resource]) -> str:
+    return "; ".join(" or ".join(accepted_names(r)) for r in missing)
+
+
 def _missing_message(spec: DataModuleSpec, missing: list[Resource], downloads: Path) -> str:
-    names = "; ".join(" or ".join(accepted_names(r)) for r in missing)
     return (f"DMZOO_OFFLINE is set and {spec.ref} needs {len(missing)} file(s) not in the cache: "
-            f"{names}. Put them in {downloads}, or run 'dmzoo prepare {spec.qualified_name} "
+            f"{_names(missing)}. Put them in {downloads}, or run 'dmzoo prepare {spec.qualified_name} "
             f"--version {spec.version} --from DIR' with a folder holding them, or unset DMZOO_OFFLINE")
 
 
 def fetch(spec: DataModuleSpec, resource: Resource, *, data_dir: str | Path | None = None,
           quiet: bool | None = None) -> Path:
     """A verified local copy of ``resource`` (downloaded, imported or cached)."""
-    return _fetch(spec, resource, data_dir, auto_quiet(quiet))[0]
+    return _fetch(spec, resource, dataset_dir(spec, data_dir), auto_quiet(quiet))[0]
 
 
-def _fetch_all(spec: DataModuleSpec, data_dir: str | Path | None, quiet: bool
-               ) -> dict[str, tuple[Path, Expect]]:
+def _fetch_all(spec: DataModuleSpec, folder: Path, quiet: bool) -> dict[str, tuple[Path, Expect]]:
     files, missing = {}, []
     for resource in spec.resources:
         try:
-            files[resource.filename] = _fetch(spec, resource, data_dir, quiet)
+            files[resource.filename] = _fetch(spec, resource, folder, quiet)
         except OfflineError:
             missing.append(resource)
     if not missing:
@@ -145,9 +136,9 @@ def _fetch_all(spec: DataModuleSpec, data_dir: str | Path | None, quiet: bool
     # name every missing file at once, not one per run
     source = import_dir()
     if source is None:
-        raise OfflineError(_missing_message(spec, missing, dataset_dir(spec, data_dir) / DOWNLOADS))
-    names = "; ".join(" or ".join(accepted_names(r)) for r in missing)
-    raise OfflineError(f"--from {source}: {len(missing)} file(s) of {spec.ref} not found: {names}. "
+        raise OfflineError(_missing_message(spec, missing, folder / DOWNLOADS))
+    raise OfflineError(f"--from {source}: {len(missing)} file(s) of {spec.ref} not found: "
+                       f"{_names(missing)}. "
                        f"Put them in {source} (the published files, or the decompressed forms "
                        "listed) and run again")
 
@@ -161,17 +152,20 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("format") == MARKER_FORMAT else None
 
 
-def is_prepared(spec: DataModuleSpec, data_dir: str | Path | None = None) -> bool:
-    """True when the completion marker for this exact spec exists (it is written last)."""
-    folder = dataset_dir(spec, data_dir)
+def _is_ready(folder: Path, spec: DataModuleSpec) -> bool:
     marker = read_marker(folder)
     return bool(marker and marker.get("ref") == spec.ref and (folder / PREPARED).is_dir())
+
+
+def is_prepared(spec: DataModuleSpec, data_dir: str | Path | None = None) -> bool:
+    """True when the completion marker for this exact spec exists (it is written last)."""
+    return _is_ready(dataset_dir(spec, data_dir), spec)
 
 
 def prepared_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Path:
     """The prepared folder, or :class:`NotPreparedError` saying how to prepare it."""
     folder = dataset_dir(spec, data_dir)
-    if not is_prepared(spec, data_dir):
+    if not _is_ready(folder, spec):
         raise NotPreparedError(
             f"{spec.ref} is not prepared in {folder}; call prepare_data() first (on one process, "
             f"e.g. rank 0) or run 'dmzoo prepare {spec.qualified_name} --version {spec.version}'"
@@ -225,14 +219,14 @@ def prepare(spec: DataModuleSpec, build: Build | None, *, data_dir: str | Path |
     and a fresh empty ``out_dir`` to write into.
     """
     folder = dataset_dir(spec, data_dir)
-    if is_prepared(spec, data_dir):
+    if _is_ready(folder, spec):
         return folder / PREPARED
     quiet = auto_quiet(quiet)
     writable_dir(folder)
     with locked(folder, "prepare", quiet=quiet):
-        if is_prepared(spec, data_dir):  # another process finished while we waited
+        if _is_ready(folder, spec):  # another process finished while we waited
             return folder / PREPARED
-        files = _fetch_all(spec, data_dir, quiet)
+        files = _fetch_all(spec, folder, quiet)
         _clear_stale(folder)
         tmp = Path(tempfile.mkdtemp(prefix="prepared.tmp-", dir=folder))
         try:

@@ -65,8 +65,7 @@ def prepared_size(spec: DataModuleSpec, data_dir: str | Path | None) -> int | No
     """Bytes of the prepared folder (the converted data a run reads, downloads excluded)."""
     from ..core import storage
 
-    folder = Path(storage.prepared_dir(spec, data_dir=data_dir))
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+    return storage.folder_size(Path(storage.prepared_dir(spec, data_dir=data_dir)))
 
 
 def gather(
