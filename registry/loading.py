@@ -12,13 +12,19 @@ from ..core.errors import InvalidArgumentError, MissingExtraError, PluginError
 from ..core.spec import DataModuleSpec
 
 
+def import_object(path: str) -> Any:
+    """The object named by ``"package.module:qualified.name"`` (import errors propagate)."""
+    module_name, _, qualname = path.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 def import_class(spec: DataModuleSpec) -> type:
     """Import ``spec.cls`` (``"package.module:Class"``); errors name the spec and plugin."""
-    module_name, _, qualname = spec.cls.partition(":")
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
+        obj = import_object(spec.cls)
     except MissingExtraError:
         raise  # already says which extra to install
     except Exception as exc:

@@ -15,7 +15,6 @@ default arguments are used as they are.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import os
 from collections.abc import Iterator, Mapping
@@ -24,6 +23,7 @@ from typing import Any
 
 from ..core.errors import PluginError
 from ..core.spec import CLASS_PATH_RE, DataModuleSpec
+from ..registry.loading import import_object
 
 
 def fixture_function(spec: DataModuleSpec) -> Any | None:
@@ -33,11 +33,8 @@ def fixture_function(spec: DataModuleSpec) -> Any | None:
     if not isinstance(spec.fixture, str) or not CLASS_PATH_RE.match(spec.fixture):
         raise PluginError(f"{spec.ref}: fixture {spec.fixture!r} must be a "
                           "'package.module:function' string")
-    module_name, _, qualname = spec.fixture.partition(":")
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
+        obj = import_object(spec.fixture)
     except Exception as exc:
         raise PluginError(f"{spec.ref}: cannot import fixture {spec.fixture!r}: "
                           f"{type(exc).__name__}: {exc}") from exc
@@ -75,11 +72,17 @@ def offline_home(folder: str | Path) -> Iterator[Path]:
     user's cache fails loudly instead of passing by accident.
     """
     home = Path(folder) / "dmzoo_home"
-    saved = {k: os.environ.get(k) for k in ("DMZOO_OFFLINE", "DMZOO_HOME")}
-    os.environ["DMZOO_OFFLINE"] = "1"
-    os.environ["DMZOO_HOME"] = str(home)
-    try:
+    with _environment(DMZOO_OFFLINE="1", DMZOO_HOME=str(home)):
         yield home
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the block, then restore (or remove) each one."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
@@ -121,14 +124,6 @@ def fixture_from_files(
     table = folder / "checksums.tsv"
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = {**kwargs, data_dir_arg: str(folder / "data")}
-    saved = os.environ.get("DMZOO_CHECKSUMS")
-    os.environ["DMZOO_CHECKSUMS"] = str(table)
-    try:
-        with import_from(upstream):
-            instantiate(spec, dict(out)).prepare_data()
-    finally:
-        if saved is None:
-            os.environ.pop("DMZOO_CHECKSUMS", None)
-        else:
-            os.environ["DMZOO_CHECKSUMS"] = saved
+    with _environment(DMZOO_CHECKSUMS=str(table)), import_from(upstream):
+        instantiate(spec, dict(out)).prepare_data()
     return out

@@ -108,7 +108,7 @@ def specs_for(target: str | DataModuleSpec | Iterable[DataModuleSpec]) -> list[D
 def _find_plugin(registry, target: str) -> str | None:
     """The pluggy name of the plugin ``target`` names, if any."""
     pm = registry.plugin_manager
-    if pm.get_plugin(target) is not None and target in {n for n, _ in pm.list_name_plugin()}:
+    if pm.get_plugin(target) is not None:
         return target
     norm = normalize_name(target)
     for info in registry.plugins:
