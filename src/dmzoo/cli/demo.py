@@ -70,18 +70,14 @@ def _load(spec: Any, args: argparse.Namespace) -> Any:
     names, var_kw = accepted_parameters(import_class(spec))
     wanted = {"batch_size": args.batch_size, "seed": args.seed, "data_dir": args.data_dir}
     kwargs = {k: v for k, v in wanted.items() if (k in names or var_kw) and v is not None}
-    steps = [("load", None), ("prepare_data", "prepare_data"), ("setup", "setup")]
-    dm = None
-    with tqdm(total=len(steps), desc=f"preparing {spec.name}", unit="step", disable=args.quiet,
+    with tqdm(total=3, desc=f"preparing {spec.name}", unit="step", disable=args.quiet,
               file=sys.stderr, leave=True) as bar:
-        for label, method in steps:
+        bar.set_postfix_str("load")
+        dm = load_datamodule(spec.ref, **kwargs)
+        bar.update(1)
+        for label, step in (("prepare_data", dm.prepare_data), ("setup", lambda: dm.setup("fit"))):
             bar.set_postfix_str(label)
-            if method is None:
-                dm = load_datamodule(spec.ref, **kwargs)
-            elif method == "setup":
-                dm.setup("fit")
-            else:
-                getattr(dm, method)()
+            step()
             bar.update(1)
     return dm
 
@@ -120,31 +116,30 @@ def _unpack(batch: Any) -> tuple[Any, Any, Any]:
     return x.float().flatten(1), None, y
 
 
-class _Net:  # built lazily so torch is imported only inside the handler
-    @staticmethod
-    def build(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 64) -> Any:
-        import torch
-        from torch import nn
+def _build_net(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 64) -> Any:
+    """The demo model; torch is imported here, only when the demo trains."""
+    import torch
+    from torch import nn
 
-        class DemoNet(nn.Module):
-            """Embeddings for categorical codes, concatenated with numbers, then an MLP."""
+    class DemoNet(nn.Module):
+        """Embeddings for categorical codes, concatenated with numbers, then an MLP."""
 
-            def __init__(self) -> None:
-                super().__init__()
-                self.embeddings = nn.ModuleList(nn.Embedding(c, min(8, (c + 1) // 2))
-                                                for c in cardinalities)
-                width = n_num + sum(e.embedding_dim for e in self.embeddings)
-                self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(),
-                                         nn.Linear(hidden, hidden), nn.ReLU(),
-                                         nn.Linear(hidden, n_out))
+        def __init__(self) -> None:
+            super().__init__()
+            self.embeddings = nn.ModuleList(nn.Embedding(c, min(8, (c + 1) // 2))
+                                            for c in cardinalities)
+            width = n_num + sum(e.embedding_dim for e in self.embeddings)
+            self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, n_out))
 
-            def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor | None) -> torch.Tensor:
-                parts = [x_num]
-                if x_cat is not None and len(self.embeddings):
-                    parts += [emb(x_cat[:, i]) for i, emb in enumerate(self.embeddings)]
-                return self.mlp(torch.cat(parts, dim=1))
+        def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor | None) -> torch.Tensor:
+            parts = [x_num]
+            if x_cat is not None and len(self.embeddings):
+                parts += [emb(x_cat[:, i]) for i, emb in enumerate(self.embeddings)]
+            return self.mlp(torch.cat(parts, dim=1))
 
-        return DemoNet()
+    return DemoNet()
 
 
 def _train(dm: Any, args: argparse.Namespace) -> None:
@@ -167,7 +162,7 @@ def _fit(dm: Any, args: argparse.Namespace) -> None:
     regression = y.is_floating_point()
     n_out = 1 if regression else int(getattr(dm, "num_classes", None) or len(dm.classes))
     cards = list(getattr(dm, "cardinalities", [])) if x_cat is not None else []
-    model = _Net.build(x_num.shape[1], cards, n_out)
+    model = _build_net(x_num.shape[1], cards, n_out)
     step = _MomentumSGD(list(model.parameters()))
     loss_fn = torch.nn.MSELoss() if regression else torch.nn.CrossEntropyLoss()
     metric = "val_rmse" if regression else "val_acc"

@@ -33,11 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     from ..gallery.site import build_site
 
-    prepare = args.prepare or False
-    if prepare and "*" in prepare:
-        prepare = True
     warnings = build_site(args.out, source=args.source, gallery_only=args.gallery_only,
-                          prepare=prepare, data_dir=args.data_dir, quiet=args.quiet)
+                          prepare=args.prepare or False, data_dir=args.data_dir, quiet=args.quiet)
     print(f"site built in {args.out} ({warnings} warning(s)); open {args.out}/index.html",
           file=sys.stderr)
     return 0

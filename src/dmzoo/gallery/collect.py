@@ -47,6 +47,11 @@ class Entry:
         return f"{self.spec.namespace}/{self.spec.name}"
 
     @property
+    def image_slug(self) -> str:
+        """File name of the sample image, without suffix: ``namespace--name`` (one folder)."""
+        return self.slug.replace("/", "--")
+
+    @property
     def total_examples(self) -> int:
         return sum(s.num_examples for s in self.spec.splits)
 
@@ -84,7 +89,7 @@ def collect(
             notes.update(v.release_notes)
         entry = Entry(spec, versions, spec.version, notes, _provider(spec, registry.plugins))
         entry.params = _params(entry)
-        entry.samples = gather(spec, image_dir / f"{namespace}--{name}.png",
+        entry.samples = gather(spec, image_dir / f"{entry.image_slug}.png",
                                prepare=wants_prepare(spec, prepare), data_dir=data_dir)
         entry.problems += entry.samples.problems
         entries.append(entry)

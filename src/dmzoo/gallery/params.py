@@ -43,7 +43,7 @@ def constructor_params(cls: type, spec_defaults: Mapping[str, Any] | None = None
     # Base classes first, so a subclass's docstring wins; the framework bases document
     # parameters that are not this class's.
     for klass in reversed(cls.__mro__):
-        if klass.__module__.split(".")[0] in _FOREIGN or klass.__module__.startswith(_FOREIGN):
+        if klass.__module__.startswith(_FOREIGN):
             continue
         docs.update(param_docs(klass.__dict__.get("__doc__") or ""))
         docs.update(param_docs(_init_doc(klass)))

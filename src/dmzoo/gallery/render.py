@@ -154,7 +154,7 @@ def _card(entry: Entry, root: str) -> str:
     e = html.escape
     text = " ".join([spec.qualified_name, spec.summary, spec.task, *spec.tags, *spec.aliases])
     if entry.samples.image is not None:
-        thumb = (f'<img src="{e(root + IMAGE_URL.format(slug=entry.slug.replace("/", "--")))}" '
+        thumb = (f'<img src="{e(root + IMAGE_URL.format(slug=entry.image_slug))}" '
                  f'alt="Samples from {e(spec.qualified_name)}">')
     elif entry.samples.preview:
         thumb = _mini_table(entry.samples.preview)

@@ -58,7 +58,7 @@ def write_gallery(
     _write(root / "index.rst", render_index(gallery, "../" * depth), keep)
     for entry in gallery.entries:
         # the page is <gallery>/<ns>/<name>.rst, the image <gallery>/_static/...
-        image_rel = "../" + IMAGE_URL.format(slug=entry.slug.replace("/", "--"))
+        image_rel = "../" + IMAGE_URL.format(slug=entry.image_slug)
         _write(root / f"{entry.slug}.rst", render_page(entry, image_rel), keep)
         if entry.samples.image is not None:
             keep.add(entry.samples.image)
