@@ -22,15 +22,18 @@ from dmzoo.core import storage
 from dmzoo.core.errors import AmbiguousNameError, InvalidSettingError, PluginError
 from dmzoo.core.storage.paths import default_root
 from dmzoo.registry import DmzooPluginWarning, get_registry, reset_registry
+from dmzoo.testing.scaffold import new_plugin
 
 PLUGINS = Path(__file__).parent / "plugins"
 
 
-def pip_target(tmp_path_factory, package: str) -> Path:
-    target = tmp_path_factory.mktemp(package)
+def pip_target(tmp_path_factory, package: str | Path) -> Path:
+    """Install a plugin (a folder under tests/plugins/, or any project path) into a new folder."""
+    source = PLUGINS / package if isinstance(package, str) else package
+    target = tmp_path_factory.mktemp(source.name)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--no-compile", "--target", str(target), str(PLUGINS / package)],
+         "--no-compile", "--target", str(target), str(source)],
         check=True, capture_output=True,
     )
     return target
@@ -257,3 +260,19 @@ def test_two_providers_make_a_bare_name_ambiguous(rival_site, on_path, monkeypat
     assert dmzoo.get_spec("rival/toy").version == "0.5.0"
     monkeypatch.setenv("DMZOO_PREFER", "rival")
     assert dmzoo.get_spec("toy").plugin == "dmzoo-rival-plugin"
+
+
+@pytest.mark.slow
+def test_registry_and_catalog_tests_hold_with_an_extra_plugin_installed(tmp_path_factory, tmp_path):
+    # a user's environment has other plugins: a `dmzoo new-plugin` scaffold provides blobs
+    site = pip_target(tmp_path_factory, new_plugin("extra-zoo", tmp_path))
+    listing = run_cli("list", "--json", site=site)
+    assert "extra_zoo/blobs" in [row["name"] for row in json.loads(listing.stdout)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(site), os.environ.get("PYTHONPATH")]))}
+    tests = Path(__file__).parent
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+         str(tests / "test_registry.py"), str(tests / "test_cli_catalog.py")],
+        capture_output=True, text=True, env=env, cwd=tests.parent, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]
