@@ -4,7 +4,9 @@ Plugin code is never trusted to behave; whatever it does, dmzoo keeps working:
 
 - each plugin's import, and each call of its ``dmzoo_datamodule_specs`` hook (with the
   iteration of its answer), runs in a worker thread and must finish within
-  ``DMZOO_PLUGIN_TIMEOUT`` seconds (default 10); a plugin that hangs is abandoned;
+  ``DMZOO_PLUGIN_TIMEOUT`` seconds (default 10); a plugin that hangs is abandoned
+  (only a plugin whose package is itself being imported, and so triggered the discovery,
+  is imported in the calling thread, without the limit);
 - one spec hook may return at most ``DMZOO_PLUGIN_MAX_SPECS`` specs (default 10,000),
   so a generator that never ends is cut off;
 - everything plugin code raises is caught, ``SystemExit`` included; only a
@@ -156,23 +158,33 @@ def _cause(exc: BaseException) -> str:
 
 
 # -- running plugin code --------------------------------------------------------------
-def run_plugin_code(work: Callable[[], Any], timeout: float) -> Any:
+def run_plugin_code(work: Callable[[], Any], timeout: float, *, in_thread: bool = True) -> Any:
     """``work()`` in a daemon thread with stdout on stderr; :class:`PluginCodeFailed` if
     it raises anything or is still running after ``timeout`` seconds (then it is abandoned).
+
+    ``in_thread=False`` runs it in this thread, without the time limit (see
+    :func:`being_imported`); a KeyboardInterrupt is then a real Ctrl-C and goes through.
     """
     outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
             outcome["value"] = work()
-        except BaseException as exc:  # in a worker thread even KeyboardInterrupt is the plugin's
+        except KeyboardInterrupt:
+            if not in_thread:
+                raise
+            outcome["error"] = sys.exc_info()[1]  # in a worker thread it is the plugin's own
+        except BaseException as exc:  # SystemExit included
             outcome["error"] = exc
 
     thread = threading.Thread(target=target, name="dmzoo-plugin", daemon=True)
     with redirect_stdout(sys.stderr):
-        thread.start()
-        thread.join(timeout)
-    if thread.is_alive():
+        if in_thread:
+            thread.start()
+            thread.join(timeout)
+        else:
+            target()
+    if in_thread and thread.is_alive():
         raise PluginCodeFailed(f"did not finish within {timeout:g} s (DMZOO_PLUGIN_TIMEOUT)")
     exc = outcome.get("error")
     if isinstance(exc, PluginCodeFailed):
@@ -181,6 +193,18 @@ def run_plugin_code(work: Callable[[], Any], timeout: float) -> Any:
         raise PluginCodeFailed(_cause(exc), "".join(traceback.format_exception(exc)),
                                raised=not isinstance(exc, SystemExit))
     return outcome.get("value")
+
+
+def being_imported(module: str) -> bool:
+    """True when ``module`` or a parent package is half-imported right now, e.g. a plugin
+    package whose ``__init__`` lists datamodules: a worker thread importing the plugin
+    could wait for that import, which waits for the worker (so it is imported here)."""
+    parts = module.split(".")
+    for i in range(1, len(parts) + 1):
+        spec = getattr(sys.modules.get(".".join(parts[:i])), "__spec__", None)
+        if getattr(spec, "_initializing", False):
+            return True
+    return False
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -206,7 +230,8 @@ def load_entry_point_plugins(
             version=dist.version if dist else "",
         )
         try:
-            module = run_plugin_code(ep.load, timeout)
+            module = run_plugin_code(ep.load, timeout,
+                                     in_thread=not being_imported(ep.value.partition(":")[0]))
             with redirect_stdout(sys.stderr):
                 pm.register(module, name=ep.name)
         except PluginCodeFailed as exc:

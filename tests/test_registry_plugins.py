@@ -276,3 +276,27 @@ def test_registry_and_catalog_tests_hold_with_an_extra_plugin_installed(tmp_path
          str(tests / "test_registry.py"), str(tests / "test_cli_catalog.py")],
         capture_output=True, text=True, env=env, cwd=tests.parent, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_plugin_package_that_lists_datamodules_while_imported_is_not_deadlocked(
+        tmp_path_factory, tmp_path):
+    # its __init__ triggers discovery, which imports its plugin module, which imports the
+    # half-imported package: done in a worker thread, that would wait for ever
+    project = tmp_path / "selfish"
+    (project / "selfish_plugin").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "selfish-plugin"\nversion = "1.0"\n'
+        '[project.entry-points.dmzoo]\nselfish = "selfish_plugin.plugin"\n')
+    (project / "selfish_plugin" / "__init__.py").write_text(
+        "import dmzoo\nNAMESPACE = 'selfish'\nLISTED = dmzoo.list_datamodules('selfish/*')\n")
+    (project / "selfish_plugin" / "plugin.py").write_text(
+        "import selfish_plugin\nfrom dmzoo import DataModuleSpec, hookimpl\n\n"
+        "@hookimpl\ndef dmzoo_datamodule_specs():\n"
+        "    return [DataModuleSpec(name='one', namespace=selfish_plugin.NAMESPACE, "
+        "version='1.0.0', cls='x.y:One')]\n")
+    site = pip_target(tmp_path_factory, project)
+    env = {**os.environ, "PYTHONPATH": str(site), "DMZOO_PLUGIN_TIMEOUT": "60"}
+    result = subprocess.run([sys.executable, "-c", "import selfish_plugin as p; print(p.LISTED)"],
+                            capture_output=True, text=True, env=env, timeout=30)
+    assert result.returncode == 0 and result.stdout == "['selfish/one']\n", result.stderr
