@@ -318,7 +318,9 @@ def collect_specs(
     timeout, limit = plugin_timeout(), max_specs()
     for impl in _implementations(pm, hook_name):
         try:
-            specs = run_plugin_code(lambda f=impl.function: _bounded_answer(f, limit), timeout)
+            module = getattr(impl.function, "__module__", None) or ""
+            specs = run_plugin_code(lambda f=impl.function: _bounded_answer(f, limit), timeout,
+                                    in_thread=not being_imported(module))
         except PluginCodeFailed as exc:
             cause = f"{hook_name} {'raised ' if exc.raised else ''}{exc.cause}"
             report(PluginFailure(impl.plugin_name, "hook", cause, exc.detail), failures)

@@ -293,6 +293,7 @@ def test_a_plugin_package_that_lists_datamodules_while_imported_is_not_deadlocke
     (project / "selfish_plugin" / "plugin.py").write_text(
         "import selfish_plugin\nfrom dmzoo import DataModuleSpec, hookimpl\n\n"
         "@hookimpl\ndef dmzoo_datamodule_specs():\n"
+        "    import selfish_plugin\n"
         "    return [DataModuleSpec(name='one', namespace=selfish_plugin.NAMESPACE, "
         "version='1.0.0', cls='x.y:One')]\n")
     site = pip_target(tmp_path_factory, project)
