@@ -237,7 +237,9 @@ def load_entry_point_plugins(
         except PluginCodeFailed as exc:
             report(PluginFailure(ep.name, "import", exc.cause, exc.detail), failures)
             continue
-        except Exception as exc:  # pluggy refused the module (e.g. a hook with wrong arguments)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # pluggy refused the module (a hook with wrong arguments)
             report(PluginFailure(ep.name, "import", _cause(exc), traceback.format_exc()),
                    failures)
             continue
