@@ -26,8 +26,10 @@ def dmzoo_datamodule_specs() -> list[DataModuleSpec]:  # type: ignore[empty-body
     """Return this plugin's datamodule specs (required).
 
     Called once per process when the registry is first used. Every plugin's
-    list is collected; a plugin that raises or returns an invalid spec is
-    reported and skipped, never fatal to the others::
+    list is collected; an invalid spec is reported and skipped alone, while a
+    hook that raises, runs longer than ``DMZOO_PLUGIN_TIMEOUT`` or returns more
+    than ``DMZOO_PLUGIN_MAX_SPECS`` specs loses all its specs; never fatal to
+    the others::
 
         @dmzoo.hookimpl
         def dmzoo_datamodule_specs():

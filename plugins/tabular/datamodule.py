@@ -33,7 +33,7 @@ from dmzoo.core.splits import fingerprint
 
 from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
-from .sources import XY_TARGET, is_path_like, is_path_list, to_frame
+from .sources import XY_TARGET, check_encoding, is_path_like, is_path_list, to_frame
 from .splits import split_indices
 
 log = logging.getLogger("dmzoo.tabular")
@@ -344,6 +344,9 @@ class TabularDataModule(TabularBase):
     ``normalize``: standardise numerical columns with training statistics.
     ``missing``: ``"impute"`` (train median / reserved code), ``"drop"`` the rows (not at
     predict time), or ``"error"``. ``na_values``: extra markers read as missing in files.
+    ``encoding``: the text encoding of CSV/TSV files (default UTF-8; e.g. ``"latin-1"``).
+    Infinite numbers (and values too large for float32 once encoded) are rejected with a
+    :class:`~dmzoo.core.errors.DataFormatError`, not imputed: mark them missing instead.
     """
 
     def __init__(
@@ -369,6 +372,7 @@ class TabularDataModule(TabularBase):
         normalize: bool = True,
         missing: str = "impute",
         na_values: Sequence[str] = (),
+        encoding: str | None = None,
     ) -> None:
         super().__init__()
         # In-memory tables stay out of hparams (they would be pickled into checkpoints).
@@ -384,6 +388,7 @@ class TabularDataModule(TabularBase):
                 raise InvalidArgumentError("tabular needs target=: the name of the column to predict")
         self.data, self.test_data, self.predict_data = data, test_data, predict_data
         self.na_values = [str(v) for v in na_values]
+        self.encoding = check_encoding(encoding)
         self.configure(target=target, task=task, categorical=categorical, numerical=numerical,
                        classes=classes, val_split=val_split, test_split=test_split,
                        stratify=stratify, seed=seed, batch_size=batch_size,
@@ -398,15 +403,17 @@ class TabularDataModule(TabularBase):
                     raise FileNotFoundError(f"data file {str(path)!r} does not exist")
 
     def load_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        pool = to_frame(self.data, na_values=self.na_values)
-        test = to_frame(self.test_data, na_values=self.na_values, what="test_data") \
+        pool = to_frame(self.data, na_values=self.na_values, encoding=self.encoding)
+        test = to_frame(self.test_data, na_values=self.na_values, encoding=self.encoding,
+                        what="test_data") \
             if self.test_data is not None else None
         return pool, test
 
     def load_predict_frame(self) -> pd.DataFrame | None:
         if self.predict_data is None:
             return None
-        return to_frame(self.predict_data, na_values=self.na_values, what="predict_data")
+        return to_frame(self.predict_data, na_values=self.na_values, encoding=self.encoding,
+                        what="predict_data")
 
 
 def _label_codes(codes: np.ndarray, labels: list[str]) -> np.ndarray:

@@ -6,6 +6,11 @@
   value never seen in training; known categories start at ``2``;
 - classification target: label codes in a fixed class order.
 
+Non-finite numbers are rejected, not imputed: an infinite feature or regression target,
+or a value too large for float32 once encoded, is a :class:`DataFormatError` naming the
+column (``na_values=["inf", "-inf"]`` reads a file's infinities as missing instead).
+Statistics of huge finite values (say ``1e308``) are computed without overflow.
+
 Everything fitted is plain JSON-safe data (:meth:`Preprocessor.state_dict`), so
 a checkpoint restores identical encodings. All transforms are column-wise numpy
 or pandas code-remaps: no Python loop over rows. On large tables the columns (fit)
@@ -32,6 +37,7 @@ MISSING_CODE = 0
 UNSEEN_CODE = 1
 FIRST_CODE = 2
 MISSING_POLICIES = ("impute", "error", "drop")
+FLOAT32_MAX = float(np.finfo("float32").max)
 
 
 class UnseenCategoryWarning(UserWarning):
@@ -66,7 +72,10 @@ class Preprocessor:
         def learn(col: str) -> Any:
             """A numerical column's statistics, or the labels present in a categorical one."""
             if col in numerical:
-                return _numeric_stats(data.numbers[col][rows])
+                values = data.numbers[col][rows]
+                if np.isinf(values).any():
+                    raise non_finite_error(f"column {col!r}", values, "training")
+                return _numeric_stats(values)
             return natural_sort(_present(*data.categories[col], rows))
 
         learned = dict(zip(columns, parallel_map(learn, columns, rows=len(rows)), strict=True))
@@ -105,18 +114,30 @@ class Preprocessor:
         scale = (self.mean, self.std) if self.normalize else (np.zeros_like(self.mean), np.ones_like(self.std))
         fills = (self.fill - scale[0]) / scale[1]
         lookups = [self._lookup(data.categories[col][1], self.categories[col]) for col in categorical]
+        out_of_range: set[int] = set()
 
         def fill_rows(rows: slice) -> None:
             for j, col in enumerate(numerical):
                 # float64 math in one scratch column, then one cast into x_num
-                values = np.subtract(data.numbers[col][rows], scale[0][j])
-                np.divide(values, scale[1][j], out=values)
+                with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
+                    values = np.subtract(data.numbers[col][rows], scale[0][j])
+                    np.divide(values, scale[1][j], out=values)
                 np.copyto(values, fills[j], where=np.isnan(values))
+                if len(values) and not (values.max() <= FLOAT32_MAX
+                                        and values.min() >= -FLOAT32_MAX):
+                    out_of_range.add(j)  # inf, or too large for float32: raised below
+                    continue
                 x_num[rows, j] = values
             for j, col in enumerate(categorical):
                 np.take(lookups[j], data.categories[col][0][rows], out=x_cat[rows, j], mode="wrap")
 
         map_row_blocks(fill_rows, data.length, tile=TILE_ROWS)
+        if out_of_range:
+            j = min(out_of_range)
+            with np.errstate(over="ignore", invalid="ignore"):
+                encoded = (data.numbers[numerical[j]] - scale[0][j]) / scale[1][j]
+            raise non_finite_error(f"column {numerical[j]!r}", data.numbers[numerical[j]], split,
+                                   too_large=np.abs(encoded) > FLOAT32_MAX)
         for j, col in enumerate(categorical):
             self._report_unseen(col, data.categories[col], lookups[j], x_cat[:, j], split)
         out = {"x_num": x_num, "x_cat": x_cat}
@@ -153,7 +174,12 @@ class Preprocessor:
     def _encode_target(self, data: Columns, split: str) -> np.ndarray:
         target = self.schema.target
         if self.schema.task == "regression":
-            return data.numbers[target].astype("float32")
+            with np.errstate(over="ignore"):
+                y = data.numbers[target].astype("float32")
+            if not np.isfinite(y).all():
+                raise non_finite_error(f"target {target!r}", data.numbers[target], split,
+                                       too_large=~np.isfinite(y))
+            return y
         codes, labels = data.categories[target]
         index = {label: i for i, label in enumerate(self.classes)}
         lookup = np.array([index.get(lab, -1) for lab in labels] or [-1], dtype="int64")
@@ -208,14 +234,37 @@ class Preprocessor:
         return self
 
 
+def non_finite_error(what: str, values: np.ndarray, split: str,
+                     too_large: np.ndarray | None = None) -> DataFormatError:
+    """The error for infinite values, or values that overflow float32 once encoded."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        example = values[infinite][0]
+        return DataFormatError(
+            f"{what} of the {split} data has {int(infinite.sum())} infinite value(s) "
+            f"(e.g. {example}); dmzoo rejects them rather than guess: replace them, drop those "
+            "rows, or read them as missing with na_values=['inf', '-inf']")
+    bad = too_large if too_large is not None else np.zeros(len(values), bool)
+    example = values[bad][0] if bad.any() else np.nan
+    return DataFormatError(
+        f"{what} of the {split} data has {int(bad.sum())} value(s) too large for float32 "
+        f"(|x| > {FLOAT32_MAX:.3g} once encoded, e.g. {example:g}); rescale the column"
+        + (" or keep normalize=True" if what.startswith("column") else ""))
+
+
 def _numeric_stats(values: np.ndarray) -> tuple[float, float, float] | None:
-    """``(median, mean, std)`` of the non-missing ``values`` (a fresh copy, reordered
-    here); None when every value is missing. A zero or undefined std becomes 1."""
+    """``(median, mean, std)`` of the non-missing, finite ``values`` (a fresh copy,
+    reordered here); None when every value is missing. A zero std becomes 1."""
     values = values[~np.isnan(values)]
     if not len(values):
         return None
-    mean, std = values.mean(), values.std()
-    return exact_median(values), mean, (std if np.isfinite(std) and std > 0 else 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = values.mean(), values.std()
+    if not (np.isfinite(mean) and np.isfinite(std)):  # sums of values near 1e308 overflow
+        scale = np.abs(values).max()
+        scaled = values / scale
+        mean, std = scaled.mean() * scale, scaled.std() * scale
+    return exact_median(values), mean, (std if std > 0 else 1.0)
 
 
 def exact_median(values: np.ndarray) -> float:

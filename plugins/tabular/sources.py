@@ -5,10 +5,15 @@ DataFrame, a mapping of column name to array, or a ``(X, y)`` pair of numpy
 arrays. Files are read by pyarrow (multi-threaded C++, no Python row loop);
 string columns arrive dictionary-encoded (pandas ``category``), which keeps
 memory low and makes the later ordinal encoding a cheap code remap.
+
+Text is decoded as UTF-8 unless ``encoding=`` names the CSV/TSV file's encoding; text
+that does not decode is a :class:`DataFormatError` suggesting ``encoding=``, never a
+column of Python ``bytes`` (whose class names would read ``"b'oui'"``).
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from dmzoo.core.errors import DataFormatError
+from dmzoo.core.errors import DataFormatError, InvalidArgumentError
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -56,12 +61,27 @@ def describe(obj: Any) -> str:
     return f"<{type(obj).__name__}>"
 
 
-def to_frame(data: Any, *, na_values: Sequence[str] = (), what: str = "data") -> pd.DataFrame:
-    """Read or wrap ``data`` as a DataFrame; raise :class:`DataFormatError` if it cannot be."""
+def check_encoding(encoding: str | None) -> str | None:
+    """``encoding`` when Python knows it; an :class:`InvalidArgumentError` otherwise."""
+    if encoding is None:
+        return None
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise InvalidArgumentError(f"encoding={str(encoding)[:40]!r} is not a text encoding "
+                                   "Python knows; e.g. 'utf-8', 'latin-1' or 'cp1252'") from None
+    return encoding
+
+
+def to_frame(data: Any, *, na_values: Sequence[str] = (), encoding: str | None = None,
+             what: str = "data") -> pd.DataFrame:
+    """Read or wrap ``data`` as a DataFrame; raise :class:`DataFormatError` if it cannot be.
+
+    ``encoding``: the text encoding of CSV/TSV files (default UTF-8)."""
     if data is None:
         raise DataFormatError(f"{what} is missing: pass a CSV/Parquet path, a DataFrame or (X, y)")
     if is_path_like(data):
-        frame = read_table(Path(data), na_values)
+        frame = read_table(Path(data), na_values, encoding)
     elif isinstance(data, pd.DataFrame):
         frame = data.reset_index(drop=True)
     elif isinstance(data, tuple) and len(data) == 2 and all(_is_array(a) for a in data):
@@ -72,7 +92,7 @@ def to_frame(data: Any, *, na_values: Sequence[str] = (), what: str = "data") ->
         except ValueError as exc:
             raise DataFormatError(f"{what}: columns of a mapping must have equal lengths ({exc})") from None
     elif is_path_list(data):
-        frame = _concat([read_table(Path(p), na_values) for p in data], data)
+        frame = _concat([read_table(Path(p), na_values, encoding) for p in data], data)
     else:
         raise DataFormatError(
             f"{what} of type {type(data).__name__} is not supported; pass a CSV/Parquet path "
@@ -85,8 +105,11 @@ def to_frame(data: Any, *, na_values: Sequence[str] = (), what: str = "data") ->
     return frame
 
 
-def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
-    """Read one CSV/TSV/Parquet file with pyarrow; any parse failure names the file."""
+def read_table(path: Path, na_values: Sequence[str] = (), encoding: str | None = None
+               ) -> pd.DataFrame:
+    """Read one CSV/TSV/Parquet file with pyarrow; any parse failure names the file.
+
+    ``encoding`` (CSV/TSV only; default UTF-8) is transcoded by pyarrow while reading."""
     if not path.is_file():
         raise FileNotFoundError(f"data file {str(path)!r} does not exist")
     suffixes = [s.lower() for s in path.suffixes]
@@ -106,7 +129,8 @@ def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
                 # A plain file is memory-mapped: its blocks are parsed in place, not first
                 # copied into fresh memory (a new process's read: 25% faster, measured).
                 path if compressed else pa.memory_map(str(path)),
-                read_options=pcsv.ReadOptions(block_size=block_size(size)),
+                read_options=pcsv.ReadOptions(block_size=block_size(size),
+                                              encoding=check_encoding(encoding) or "utf8"),
                 parse_options=pcsv.ParseOptions(delimiter=CSV_SUFFIXES[kind]),
                 convert_options=pcsv.ConvertOptions(
                     null_values=markers,
@@ -136,9 +160,39 @@ def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
     try:
         names = list(table.column_names)
     except UnicodeDecodeError:
-        raise DataFormatError(f"{path}: the header is not UTF-8 text; is this really a {kind} file?") from None
+        raise DataFormatError(f"{path}: the header is not {encoding or 'UTF-8'} text; is this "
+                              f"really a {kind} file? If so, {ENCODING_HINT}") from None
     _check_names(names, path)
+    _check_text(table, path, parquet=kind in PARQUET_SUFFIXES, encoding=encoding)
     return arrow_to_frame(table, text_nulls)
+
+
+ENCODING_HINT = "pass the file's encoding, e.g. encoding='latin-1' (or 'cp1252')"
+
+
+def _check_text(table: pa.Table, path: Path, *, parquet: bool, encoding: str | None) -> None:
+    """Refuse binary columns: text that did not decode (CSV) or bytes stored as such (Parquet)."""
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+            continue
+        if parquet:
+            raise DataFormatError(f"{path}: column {name!r} holds bytes, not text; store it as "
+                                  "a UTF-8 string column, or load the table into a DataFrame")
+        raise DataFormatError(f"{path}: column {name!r} is not {encoding or 'UTF-8'} text "
+                              f"(e.g. {_undecodable(column, encoding)!r}); {ENCODING_HINT}")
+
+
+def _undecodable(column: pa.ChunkedArray, encoding: str | None) -> bytes:
+    """The first value of a binary column that does not decode (for the error message)."""
+    for chunk in column.chunks:
+        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else chunk
+        for value in values.to_pylist():
+            try:
+                value.decode(encoding or "utf-8")
+            except (AttributeError, UnicodeDecodeError):
+                return value[:40] if isinstance(value, bytes) else b""
+    return b""
 
 
 def block_size(file_bytes: int) -> int:

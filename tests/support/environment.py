@@ -9,7 +9,8 @@ import pytest
 from dmzoo.registry import reset_registry
 
 DMZOO_ENV = ("DMZOO_HOME", "DMZOO_OFFLINE", "DMZOO_MIRROR", "DMZOO_CHECKSUMS", "DMZOO_STRICT",
-             "DMZOO_PREFER", "DMZOO_TIMEOUT", "DMZOO_QUIET")
+             "DMZOO_PREFER", "DMZOO_TIMEOUT", "DMZOO_QUIET", "DMZOO_PLUGIN_TIMEOUT",
+             "DMZOO_PLUGIN_MAX_SPECS")
 
 
 def isolate_dmzoo(mp: pytest.MonkeyPatch, home: Path) -> None:

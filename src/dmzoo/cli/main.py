@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import DmzooError
+from .output import plugin_warnings_as_lines
 
 COMMAND_MODULES = ("catalog", "storage", "demo", "gallery", "authoring")
 
@@ -36,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    if not args.debug:
+        plugin_warnings_as_lines()
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

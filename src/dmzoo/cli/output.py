@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,23 @@ from typing import Any
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
+
+
+def plugin_warnings_as_lines() -> None:
+    """Show each broken-plugin warning as one ``dmzoo: warning: ...`` line on stderr,
+    without Python's file, line and source-line decoration; other warnings are unchanged."""
+    from ..registry import DmzooPluginWarning
+
+    python_format = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, DmzooPluginWarning):
+            return python_format(message, category, filename, lineno, file, line)
+        stream = file or sys.stderr
+        if stream is not None:
+            stream.write(f"dmzoo: warning: {' '.join(str(message).split())}\n")
+
+    warnings.showwarning = show
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -1,0 +1,4 @@
+"""Never finishes importing (a busy loop that keeps taking the GIL)."""
+
+while True:
+    pass
