@@ -85,6 +85,8 @@ class VisionDataModule(DataModule):
     DIMS: ClassVar[tuple[int, int, int]] = (1, 28, 28)
     CLASSES: ClassVar[tuple[str, ...]] = ()
     AUGMENT: ClassVar[Mapping[str, Any]] = {}
+    #: dtype of the cached label arrays (signed where unlabeled rows carry -1)
+    LABEL_DTYPE: ClassVar[Any] = np.uint8
 
     def __init__(
         self,
@@ -172,15 +174,23 @@ class VisionDataModule(DataModule):
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
         """Convert the upstream files into the uint8 ``.npy`` cache plus ``meta.json``."""
-        out_dir = Path(out_dir)
-        parsed = cls.read_upstream(files)
+        cls.save_cache(cls.read_upstream(files), Path(out_dir))
+
+    @classmethod
+    def save_cache(cls, parsed: Mapping[str, Mapping[str, np.ndarray]], out_dir: Path) -> None:
+        """Write parsed ``{split: {key: array}}`` as ``{split}_{key}.npy`` plus ``meta.json``."""
         counts = {}
         for split, arrays in parsed.items():
             for key, array in arrays.items():
                 np.save(out_dir / f"{split}_{key}.npy", np.ascontiguousarray(array))
             counts[split] = len(arrays["images"])
-        mean, std = channel_stats(parsed["train"]["images"])
-        meta = {"format": CACHE_FORMAT, "dims": list(cls.DIMS), "counts": counts,
+        cls.write_meta(out_dir, counts, parsed["train"]["images"])
+
+    @classmethod
+    def write_meta(cls, out_dir: Path, counts: Mapping[str, int], train_images: np.ndarray) -> None:
+        """``meta.json``: cache format, dims, row counts and the training pixels' mean/std."""
+        mean, std = channel_stats(train_images)
+        meta = {"format": CACHE_FORMAT, "dims": list(cls.DIMS), "counts": dict(counts),
                 "mean": mean, "std": std,
                 "stats": "per-channel mean and population std of train pixels / 255"}
         (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -188,7 +198,7 @@ class VisionDataModule(DataModule):
     # -- the cache ------------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, np.ndarray]]:
         if self._cache is None:
-            folder = storage.prepared_dir(self._require_spec(), self.data_dir)
+            folder = self._cache_dir()
             try:
                 meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
                 if meta.get("format") != CACHE_FORMAT:
@@ -204,12 +214,17 @@ class VisionDataModule(DataModule):
                 n = meta["counts"][split]
                 for key, array in arrays.items():
                     want = (n, *self.DIMS) if key == "images" else (n,)
-                    if array.shape != want or array.dtype != np.uint8:
+                    dtype = np.dtype(np.uint8 if key == "images" else self.LABEL_DTYPE)
+                    if array.shape != want or array.dtype != dtype:
                         raise DataFormatError(
                             f"{folder / f'{split}_{key}.npy'} has shape {array.shape} "
-                            f"{array.dtype}, expected {want} uint8; remove the cache and prepare again")
+                            f"{array.dtype}, expected {want} {dtype}; remove the cache and prepare again")
             self._meta, self._cache = meta, cache
         return self._cache
+
+    def _cache_dir(self) -> Path:
+        """The folder holding this datamodule's ``.npy`` files and ``meta.json``."""
+        return storage.prepared_dir(self._require_spec(), self.data_dir)
 
     def _cache_keys(self) -> tuple[str, ...]:
         return ("images", "labels")
@@ -393,7 +408,7 @@ class VisionDataModule(DataModule):
         """Examples per class name in ``split`` (train, val or test)."""
         source = self._source(split)
         labels = np.asarray(source.arrays[1][source.indices])
-        counts = np.bincount(labels, minlength=self.num_classes)
+        counts = np.bincount(labels[labels >= 0], minlength=self.num_classes)  # -1: unlabeled
         return {name: int(c) for name, c in zip(self.classes, counts, strict=True)}
 
     def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:
