@@ -20,6 +20,7 @@ from typing import Any
 from dmzoo.core.spec import Alternate, DataModuleSpec, Feature, Resource, Split
 
 from .emnist.spec import EMNIST
+from .svhn.spec import SVHN
 
 VERSION = "1.0.0"
 MODULE = "dmzoo.plugins.vision.datamodules"
@@ -225,4 +226,4 @@ CIFAR100 = _vision_spec(
     release_notes={"1.0.0": "First release: binary archive parsing, fine and coarse labels."},
 )
 
-SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100, EMNIST]
+SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100, EMNIST, SVHN]
