@@ -5,7 +5,8 @@ followed by ``RandomHorizontalFlip(flip)``: up to ten tries of an area fraction 
 ``scale`` and a log-uniform aspect ratio in ``ratio``, then a centre crop as fallback.
 Every crop is resampled to ``size`` x ``size`` bilinearly (half-pixel centres, as
 ``torch.nn.functional.interpolate(align_corners=False)``) by one ``grid_sample`` call for
-the batch; the flip is a negative horizontal scale in the same affine map. Draws come
+the batch (sampling clamped to the box, as cropping first would); the flip is a negative
+horizontal scale in the same affine map. Draws come
 from :class:`~dmzoo.core.fastloader.WorkerRandom`, on the CPU, identical on every device.
 """
 
@@ -70,6 +71,12 @@ class RandomResizedCropFlip(WorkerRandom):
         theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = cx, sy, cy
         grid = F.affine_grid(theta.float().to(x.device), [n, c, self.size, self.size],
                              align_corners=False)
+        # Sample only inside the box, as cropping before resizing does: clamp to the
+        # centres of its outer pixels.
+        for axis, start, extent, full in ((0, left, cw, w), (1, top, ch, h)):
+            lo = ((2 * start + 1).double() / full - 1).float().to(x.device).view(n, 1, 1)
+            hi = ((2 * (start + extent) - 1).double() / full - 1).float().to(x.device).view(n, 1, 1)
+            grid[..., axis] = torch.minimum(torch.maximum(grid[..., axis], lo), hi)
         out = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="border",
                             align_corners=False)
         return out.round_().clamp_(0, 255).to(torch.uint8)

@@ -139,10 +139,13 @@ class EMNISTDataModule(VisionDataModule):
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
         """Every split of ``gzip.zip`` into ``out_dir/<split>/``."""
-        out_dir = Path(out_dir)
+        out_dir, archive = Path(out_dir), files[emnist_spec.ARCHIVE]
+        if not zipfile.is_zipfile(archive):  # a cut zip loses its directory, at the end
+            raise DataFormatError(f"{emnist_spec.ARCHIVE}: not a zip archive (truncated or "
+                                  f"corrupt); {REDOWNLOAD}")
         upstream = out_dir / ".upstream"
         try:
-            storage.extract(files[emnist_spec.ARCHIVE], upstream)
+            storage.extract(archive, upstream)
             for split in emnist_spec.SPLITS:
                 convert_split(upstream, split, out_dir / split, cls.write_meta)
         finally:

@@ -11,7 +11,6 @@ again after them (one more decompression pass, still block by block).
 
 from __future__ import annotations
 
-import io
 import tarfile
 import zlib
 from collections.abc import Callable, Mapping
