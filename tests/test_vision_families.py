@@ -367,3 +367,20 @@ def test_conformance_suite_on_the_new_families():
         results = check_datamodule(name, raise_on_failure=False)
         assert {r.check: r.status for r in results if r.status != "passed"} == {}, name
         assert len(results) >= 8
+
+
+def test_gallery_pages_show_pictures_of_prepared_data_only(tmp_path):
+    """The gallery picks the three up; a page has a picture exactly when its data is prepared."""
+    from dmzoo.gallery import write_gallery
+    from dmzoo.testing.fixture import fixture_kwargs
+
+    for name in ("emnist", "svhn"):  # stl10 left unprepared
+        data_dir = fixture_kwargs(dmzoo.get_spec(name), tmp_path / "fixture")["data_dir"]
+    write_gallery(tmp_path / "src", prepare=False, data_dir=data_dir)
+    gallery = tmp_path / "src" / "gallery"
+    for name, prepared in (("emnist", True), ("svhn", True), ("stl10", False)):
+        page = (gallery / "dmzoo" / f"{name}.rst").read_text()
+        image = gallery / "_static" / "dmzoo-gallery" / "img" / f"dmzoo--{name}.png"
+        assert (".. figure::" in page) is prepared and image.is_file() is prepared, name
+        assert ("was not prepared when this page was built" in page) is not prepared, name
+    assert "Class balance" in page and "monkey" in page  # the unprepared page still documents
