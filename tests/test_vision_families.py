@@ -95,6 +95,7 @@ def test_emnist_spec_and_unknown_split():
     spec = dmzoo.get_spec("emnist")
     (resource,) = spec.resources
     assert resource.md5 == "58c8d27c78d21e728a6bc7b3cc06412e" and "torchvision" in resource.checksum_source
+    assert resource.size == 561753746 and "TensorFlow Datasets" in resource.checksum_source
     assert {s.name: s.num_examples for s in spec.splits} == {"train": 112800, "test": 18800}
     with pytest.raises(InvalidArgumentError, match="split must be one of byclass"):
         dmzoo.load_datamodule("emnist", split="letter")

@@ -2,8 +2,9 @@
 
 One spec for the six upstream splits: ``dmzoo.load_datamodule("emnist", split="letters")``.
 Counts and classes per split from G. Cohen et al. (arXiv:1702.05373, Table II) and
-torchvision's ``EMNIST``; checksum: md5 as published by torchvision
-(``torchvision.datasets.mnist.EMNIST``).
+torchvision's ``EMNIST``; checksums: md5 as published by torchvision
+(``torchvision.datasets.mnist.EMNIST``), sha256 and size as published by TensorFlow
+Datasets (``tensorflow_datasets/url_checksums/emnist.txt``).
 """
 
 from __future__ import annotations
@@ -70,7 +71,11 @@ EMNIST = DataModuleSpec(
               "https://www.itl.nist.gov/iaui/vip/cs_links/EMNIST/gzip.zip",
               "https://rds.westernsydney.edu.au/Institutes/MARCS/BENS/EMNIST/emnist-gzip.zip"),
         md5="58c8d27c78d21e728a6bc7b3cc06412e",
-        checksum_source="md5 as published by torchvision (torchvision.datasets.mnist.EMNIST)",
+        sha256="fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8e",
+        size=561753746,
+        checksum_source="md5 as published by torchvision (torchvision.datasets.mnist.EMNIST); "
+                        "sha256 and size as published by TensorFlow Datasets "
+                        "(tensorflow_datasets/url_checksums/emnist.txt)",
     ),),
     release_notes={"1.0.0": "First release: all six splits from gzip.zip, upright images."},
 )

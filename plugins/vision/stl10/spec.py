@@ -1,7 +1,7 @@
 """Static spec of ``stl10`` (plain data: no torch, no datamodule import).
 
-Checksum: md5 as published by torchvision (``torchvision.datasets.stl10.STL10``);
-counts and classes from the dataset homepage.
+Checksums: md5 as published by torchvision (``torchvision.datasets.stl10.STL10``), sha256
+and size as published by TensorFlow Datasets; counts and classes from the dataset homepage.
 """
 
 from __future__ import annotations
@@ -43,7 +43,11 @@ STL10 = DataModuleSpec(
         filename=ARCHIVE,
         urls=("http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz",),
         md5="91f7769df0f17e558f3565bffb0c7dfb",
-        checksum_source="md5 as published by torchvision (torchvision.datasets.stl10.STL10)",
+        sha256="f31fd99273a1acb8609c8db427cebb1de3f71de77758cdc0e22956e1289b9866",
+        size=2640397119,
+        checksum_source="md5 as published by torchvision (torchvision.datasets.stl10.STL10); "
+                        "sha256 and size as published by TensorFlow Datasets "
+                        "(tensorflow_datasets/url_checksums/stl10.txt)",
     ),),
     release_notes={"1.0.0": "First release: train/test, unlabeled on request, streamed archive."},
 )

@@ -138,7 +138,7 @@ class SVHNDataModule(JoinedTrainDataModule):
         One upstream file is in memory at a time; images are written block by block.
         """
         out_dir = Path(out_dir)
-        names = {part: f for part, (f, _, _) in svhn_spec.FILES.items()}
+        names = {part: entry[0] for part, entry in svhn_spec.FILES.items()}
         n_extra = image_count(files[names["extra"]], names["extra"])
         test_images, test_labels = read_mat(files[names["test"]], names["test"])
         with NpyRows(out_dir / "test_images.npy", (len(test_labels), *cls.DIMS), np.uint8) as out:
