@@ -385,3 +385,18 @@ def test_gallery_pages_show_pictures_of_prepared_data_only(tmp_path):
         assert (".. figure::" in page) is prepared and image.is_file() is prepared, name
         assert ("was not prepared when this page was built" in page) is not prepared, name
     assert "Class balance" in page and "monkey" in page  # the unprepared page still documents
+
+
+def test_checkpoint_of_another_option_is_refused_and_named(tmp_path, file_server):
+    from dmzoo.core.errors import SplitMismatchError
+
+    served(file_server, tmp_path, "emnist", {"gzip.zip": emnist.archive_bytes()})
+    state = load(tmp_path, "emnist", split="letters").state_dict()
+    assert state["split"]["split"] == "letters"
+    load(tmp_path, "emnist", split="letters").load_state_dict(state)  # same split: accepted
+    with pytest.raises(SplitMismatchError, match=r"split='letters'\).*split='digits'.*checkpoint's seed, val_split, split"):
+        load(tmp_path, "emnist", split="digits").load_state_dict(state)
+    served(file_server, tmp_path, "svhn", svhn.upstream_files())
+    joined = load(tmp_path, "svhn", extra=True).state_dict()
+    with pytest.raises(SplitMismatchError, match=r"extra=True\).*extra=False"):
+        load(tmp_path, "svhn").load_state_dict(joined)

@@ -379,8 +379,13 @@ class VisionDataModule(DataModule):
     def state_dict(self) -> dict[str, Any]:
         train, val = self.split_indices()
         return {**super().state_dict(), "split_fingerprint": self.split_fingerprint,
-                "split": {"seed": self.seed, "val_split": self.val_split,
+                "split": {"seed": self.seed, "val_split": self.val_split, **self._split_options(),
                           "num_train": len(train), "num_val": len(val)}}
+
+    def _split_options(self) -> dict[str, Any]:
+        """Constructor options besides seed and val_split that change the split (e.g.
+        EMNIST's ``split``); recorded in ``state_dict`` and named in mismatch errors."""
+        return {}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore, refusing a checkpoint made on another split (checked now if the data is
@@ -395,13 +400,15 @@ class VisionDataModule(DataModule):
         if not self._expected_split:
             return
         saved, was = self._expected_split
-        if saved != self.split_fingerprint:
+        options = self._split_options()  # equal row counts can hide another option's rows
+        if saved != self.split_fingerprint or any(was.get(k, v) != v for k, v in options.items()):
+            now = {"seed": self.seed, "val_split": self.val_split, **options}
+            then = ", ".join(f"{k}={was.get(k)!r}" for k in now)
             raise SplitMismatchError(
                 f"the checkpoint was trained on another train/validation split (fingerprint "
-                f"{saved}, seed={was.get('seed')!r}, val_split={was.get('val_split')!r}) than "
-                f"this datamodule (fingerprint {self.split_fingerprint}, seed={self.seed!r}, "
-                f"val_split={self.val_split!r}); build the datamodule with the checkpoint's "
-                "seed and val_split, or start a new run without ckpt_path")
+                f"{saved}, {then}) than this datamodule (fingerprint {self.split_fingerprint}, "
+                f"{', '.join(f'{k}={v!r}' for k, v in now.items())}); build the datamodule with "
+                f"the checkpoint's {', '.join(now)}, or start a new run without ckpt_path")
 
     # -- gallery --------------------------------------------------------------------------
     def class_counts(self, split: str = "train") -> dict[str, int]:

@@ -136,6 +136,9 @@ class EMNISTDataModule(VisionDataModule):
     def _cache_dir(self) -> Path:
         return super()._cache_dir() / self.split
 
+    def _split_options(self) -> dict[str, Any]:
+        return {"split": self.split}
+
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
         """Every split of ``gzip.zip`` into ``out_dir/<split>/``."""

@@ -189,6 +189,9 @@ class STL10DataModule(JoinedTrainDataModule):
     def _join(self) -> bool:
         return self.unlabeled
 
+    def _split_options(self) -> dict[str, Any]:
+        return {"unlabeled": self.unlabeled}
+
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
         convert_archive(files[stl_spec.ARCHIVE], Path(out_dir), cls.write_meta, stl_spec.ARCHIVE)

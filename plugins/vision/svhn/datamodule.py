@@ -131,6 +131,9 @@ class SVHNDataModule(JoinedTrainDataModule):
     def _join(self) -> bool:
         return self.extra
 
+    def _split_options(self) -> dict[str, Any]:
+        return {"extra": self.extra}
+
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
         """``train`` then ``extra`` rows into ``train_*.npy``; ``test`` into ``test_*.npy``.
