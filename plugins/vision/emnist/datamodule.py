@@ -65,17 +65,15 @@ def read_part(folder: Path, split: str, part: str) -> tuple[np.ndarray, np.ndarr
 def convert_split(folder: Path, split: str, out_dir: Path, write_meta: Callable[..., None]) -> None:
     """One split into ``out_dir``: upright images (transposed block by block), labels, meta."""
     out_dir.mkdir()
-    counts, train_images = {}, None
-    for part in ("train", "test"):
+    counts = {}
+    for part in ("test", "train"):  # train last: its pixels, still in hand, give the statistics
         images, labels = read_part(folder, split, part)
         with NpyRows(out_dir / f"{part}_images.npy", (len(images), 1, 28, 28), np.uint8) as out:
             for start in range(0, len(images), BLOCK):
                 out.write(images[start:start + BLOCK].transpose(0, 2, 1)[:, None])
         np.save(out_dir / f"{part}_labels.npy", np.ascontiguousarray(labels, dtype=np.uint8))
         counts[part] = len(images)
-        if part == "train":
-            train_images = images[:, None]  # statistics do not depend on the orientation
-    write_meta(out_dir, counts, train_images)
+    write_meta(out_dir, counts, images[:, None])  # statistics do not depend on the orientation
 
 
 class EMNISTDataModule(VisionDataModule):

@@ -9,9 +9,10 @@ block by block, see :mod:`..joined`); ``extra=True`` joins them to training.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,15 +37,22 @@ def _scipy_io() -> Any:
     return scipy.io
 
 
-def read_mat(path: str | Path, name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(X as stored: 32 x 32 x 3 x N uint8, labels 0-9 uint8)`` of one upstream file."""
+@contextlib.contextmanager
+def _matlab(label: str) -> Iterator[Any]:
+    """``scipy.io``, with its parse errors reported as :class:`DataFormatError`."""
     sio = _scipy_io()
-    label = name or Path(path).name
     try:
-        mat = sio.loadmat(path, variable_names=("X", "y"))
+        yield sio
     except (ValueError, TypeError, OSError, EOFError, zlib.error, sio.matlab.MatReadError) as exc:
         raise DataFormatError(f"{label}: cannot read it as a MATLAB v5 file ({exc}); it is "
                               f"corrupt or truncated: {REDOWNLOAD}") from None
+
+
+def read_mat(path: str | Path, name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(X as stored: 32 x 32 x 3 x N uint8, labels 0-9 uint8)`` of one upstream file."""
+    label = name or Path(path).name
+    with _matlab(label) as sio:
+        mat = sio.loadmat(path, variable_names=("X", "y"))
     images, y = mat.get("X"), mat.get("y")
     if images is None or y is None:
         raise DataFormatError(f"{label}: lacks the variables X and y of the SVHN cropped-digit "
@@ -65,12 +73,8 @@ def read_mat(path: str | Path, name: str | None = None) -> tuple[np.ndarray, np.
 
 def image_count(path: str | Path, name: str) -> int:
     """The number of images in an upstream file, from its header (nothing loaded)."""
-    sio = _scipy_io()
-    try:
+    with _matlab(name) as sio:
         shapes = {var: shape for var, shape, _ in sio.whosmat(path)}
-    except (ValueError, TypeError, OSError, EOFError, zlib.error, sio.matlab.MatReadError) as exc:
-        raise DataFormatError(f"{name}: cannot read it as a MATLAB v5 file ({exc}); it is "
-                              f"corrupt or truncated: {REDOWNLOAD}") from None
     shape = shapes.get("X", ())
     if len(shape) != 4 or tuple(shape[:3]) != (32, 32, 3):
         raise DataFormatError(f"{name}: X has shape {shape or 'missing'}, expected 32 x 32 x 3 x N; "
