@@ -63,8 +63,9 @@ class VisionDataModule(DataModule):
         pin_memory: pin batches in page-locked memory (only when CUDA is available).
         drop_last: drop the last incomplete training batch (val/test keep every example).
         augment: standard augmentation of the training split, on whole batches (see
-            the subclass: CIFAR crop 32 pad 4 + horizontal flip; MNIST family random
-            translation by up to 2 pixels, no flip).
+            the subclass: CIFAR crop 32 pad 4 + horizontal flip; MNIST family and EMNIST
+            random translation by up to 2 pixels, no flip; SVHN up to 4 pixels, no flip;
+            STL-10 random resized crop to 96 + horizontal flip).
         train_transforms, val_transforms, test_transforms: torchvision-style callables
             run per sample on PIL images (the compatibility path); a split with one
             ignores ``normalize`` and ``augment``, exactly like torchvision datasets.
