@@ -63,8 +63,9 @@ class VisionDataModule(DataModule):
         pin_memory: pin batches in page-locked memory (only when CUDA is available).
         drop_last: drop the last incomplete training batch (val/test keep every example).
         augment: standard augmentation of the training split, on whole batches (see
-            the subclass: CIFAR crop 32 pad 4 + horizontal flip; MNIST family random
-            translation by up to 2 pixels, no flip).
+            the subclass: CIFAR crop 32 pad 4 + horizontal flip; MNIST family and EMNIST
+            random translation by up to 2 pixels, no flip; SVHN up to 4 pixels, no flip;
+            STL-10 random resized crop to 96 + horizontal flip).
         train_transforms, val_transforms, test_transforms: torchvision-style callables
             run per sample on PIL images (the compatibility path); a split with one
             ignores ``normalize`` and ``augment``, exactly like torchvision datasets.
@@ -85,6 +86,8 @@ class VisionDataModule(DataModule):
     DIMS: ClassVar[tuple[int, int, int]] = (1, 28, 28)
     CLASSES: ClassVar[tuple[str, ...]] = ()
     AUGMENT: ClassVar[Mapping[str, Any]] = {}
+    #: dtype of the cached label arrays (signed where unlabeled rows carry -1)
+    LABEL_DTYPE: ClassVar[Any] = np.uint8
 
     def __init__(
         self,
@@ -172,15 +175,23 @@ class VisionDataModule(DataModule):
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
         """Convert the upstream files into the uint8 ``.npy`` cache plus ``meta.json``."""
-        out_dir = Path(out_dir)
-        parsed = cls.read_upstream(files)
+        cls.save_cache(cls.read_upstream(files), Path(out_dir))
+
+    @classmethod
+    def save_cache(cls, parsed: Mapping[str, Mapping[str, np.ndarray]], out_dir: Path) -> None:
+        """Write parsed ``{split: {key: array}}`` as ``{split}_{key}.npy`` plus ``meta.json``."""
         counts = {}
         for split, arrays in parsed.items():
             for key, array in arrays.items():
                 np.save(out_dir / f"{split}_{key}.npy", np.ascontiguousarray(array))
             counts[split] = len(arrays["images"])
-        mean, std = channel_stats(parsed["train"]["images"])
-        meta = {"format": CACHE_FORMAT, "dims": list(cls.DIMS), "counts": counts,
+        cls.write_meta(out_dir, counts, parsed["train"]["images"])
+
+    @classmethod
+    def write_meta(cls, out_dir: Path, counts: Mapping[str, int], train_images: np.ndarray) -> None:
+        """``meta.json``: cache format, dims, row counts and the training pixels' mean/std."""
+        mean, std = channel_stats(train_images)
+        meta = {"format": CACHE_FORMAT, "dims": list(cls.DIMS), "counts": dict(counts),
                 "mean": mean, "std": std,
                 "stats": "per-channel mean and population std of train pixels / 255"}
         (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -188,7 +199,7 @@ class VisionDataModule(DataModule):
     # -- the cache ------------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, np.ndarray]]:
         if self._cache is None:
-            folder = storage.prepared_dir(self._require_spec(), self.data_dir)
+            folder = self._cache_dir()
             try:
                 meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
                 if meta.get("format") != CACHE_FORMAT:
@@ -204,12 +215,17 @@ class VisionDataModule(DataModule):
                 n = meta["counts"][split]
                 for key, array in arrays.items():
                     want = (n, *self.DIMS) if key == "images" else (n,)
-                    if array.shape != want or array.dtype != np.uint8:
+                    dtype = np.dtype(np.uint8 if key == "images" else self.LABEL_DTYPE)
+                    if array.shape != want or array.dtype != dtype:
                         raise DataFormatError(
                             f"{folder / f'{split}_{key}.npy'} has shape {array.shape} "
-                            f"{array.dtype}, expected {want} uint8; remove the cache and prepare again")
+                            f"{array.dtype}, expected {want} {dtype}; remove the cache and prepare again")
             self._meta, self._cache = meta, cache
         return self._cache
+
+    def _cache_dir(self) -> Path:
+        """The folder holding this datamodule's ``.npy`` files and ``meta.json``."""
+        return storage.prepared_dir(self._require_spec(), self.data_dir)
 
     def _cache_keys(self) -> tuple[str, ...]:
         return ("images", "labels")
@@ -364,8 +380,13 @@ class VisionDataModule(DataModule):
     def state_dict(self) -> dict[str, Any]:
         train, val = self.split_indices()
         return {**super().state_dict(), "split_fingerprint": self.split_fingerprint,
-                "split": {"seed": self.seed, "val_split": self.val_split,
+                "split": {"seed": self.seed, "val_split": self.val_split, **self._split_options(),
                           "num_train": len(train), "num_val": len(val)}}
+
+    def _split_options(self) -> dict[str, Any]:
+        """Constructor options besides seed and val_split that change the split (e.g.
+        EMNIST's ``split``); recorded in ``state_dict`` and named in mismatch errors."""
+        return {}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore, refusing a checkpoint made on another split (checked now if the data is
@@ -380,20 +401,22 @@ class VisionDataModule(DataModule):
         if not self._expected_split:
             return
         saved, was = self._expected_split
-        if saved != self.split_fingerprint:
+        options = self._split_options()  # equal row counts can hide another option's rows
+        if saved != self.split_fingerprint or any(was.get(k, v) != v for k, v in options.items()):
+            now = {"seed": self.seed, "val_split": self.val_split, **options}
+            then = ", ".join(f"{k}={was.get(k)!r}" for k in now)
             raise SplitMismatchError(
                 f"the checkpoint was trained on another train/validation split (fingerprint "
-                f"{saved}, seed={was.get('seed')!r}, val_split={was.get('val_split')!r}) than "
-                f"this datamodule (fingerprint {self.split_fingerprint}, seed={self.seed!r}, "
-                f"val_split={self.val_split!r}); build the datamodule with the checkpoint's "
-                "seed and val_split, or start a new run without ckpt_path")
+                f"{saved}, {then}) than this datamodule (fingerprint {self.split_fingerprint}, "
+                f"{', '.join(f'{k}={v!r}' for k, v in now.items())}); build the datamodule with "
+                f"the checkpoint's {', '.join(now)}, or start a new run without ckpt_path")
 
     # -- gallery --------------------------------------------------------------------------
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Examples per class name in ``split`` (train, val or test)."""
         source = self._source(split)
         labels = np.asarray(source.arrays[1][source.indices])
-        counts = np.bincount(labels, minlength=self.num_classes)
+        counts = np.bincount(labels[labels >= 0], minlength=self.num_classes)  # -1: unlabeled
         return {name: int(c) for name, c in zip(self.classes, counts, strict=True)}
 
     def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:

@@ -39,7 +39,8 @@ def sample_grid(images: np.ndarray, labels: Sequence[int], classes: Sequence[str
             ax.imshow(hwc[:, :, 0], cmap="gray", vmin=0, vmax=255)
         else:
             ax.imshow(hwc)
-        ax.set_title(str(classes[int(labels[i])]), fontsize=8)
+        label = int(labels[i])
+        ax.set_title(str(classes[label]) if label >= 0 else "unlabeled", fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -19,6 +19,10 @@ from typing import Any
 
 from dmzoo.core.spec import Alternate, DataModuleSpec, Feature, Resource, Split
 
+from .emnist.spec import EMNIST
+from .stl10.spec import STL10
+from .svhn.spec import SVHN
+
 VERSION = "1.0.0"
 MODULE = "dmzoo.plugins.vision.datamodules"
 FIXTURE = "dmzoo.plugins.vision.fixtures:fixture"
@@ -223,4 +227,4 @@ CIFAR100 = _vision_spec(
     release_notes={"1.0.0": "First release: binary archive parsing, fine and coarse labels."},
 )
 
-SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100]
+SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100, EMNIST, SVHN, STL10]

@@ -1,0 +1,1 @@
+"""EMNIST: the six splits of the extended MNIST handwritten characters."""

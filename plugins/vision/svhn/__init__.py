@@ -1,0 +1,1 @@
+"""SVHN: Street View House Numbers, cropped digits."""
