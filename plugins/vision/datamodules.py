@@ -73,6 +73,11 @@ class VisionDataModule(DataModule):
             run: ``None`` (default) = on the device in ``on_after_batch_transfer`` when
             attached to a Trainer on an accelerator, else in the loader; ``True`` /
             ``False`` force it.
+        device: keep each split resident on this device (``"cuda"``, ``"cuda:1"``,
+            ``"cpu"``...) as uint8 and gather, convert, normalise and augment every batch
+            there (:class:`~dmzoo.core.resident.ResidentLoader`): no loader workers and no
+            per-batch host-to-device copy. Same samples in the same order as the default
+            loader. ``None`` (default): the CPU loader.
         multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or None (torch default).
 
     Batches are ``(images, labels)``: float32 ``N x C x H x W`` in [0, 1] (or normalised)
@@ -106,6 +111,7 @@ class VisionDataModule(DataModule):
         test_transforms: Callable[[Any], Any] | None = None,
         device_transforms: bool | None = None,
         multiprocessing_context: str | None = None,
+        device: str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["train_transforms", "val_transforms", "test_transforms"])
@@ -130,6 +136,7 @@ class VisionDataModule(DataModule):
         self.test_transforms = test_transforms
         self.device_transforms = device_transforms
         self.multiprocessing_context = multiprocessing_context
+        self.device = _checked_device(device)
         self.dims = self.DIMS
         self.classes = list(self.CLASSES)
         self.dataset_train: Any = None
@@ -329,10 +336,24 @@ class VisionDataModule(DataModule):
             self._on_device[split] = None
             return make_loader(dataset, collate_fn=default_collate, **common)
         pixels = self.batch_transform(split)
+        if self.device is not None:
+            self._on_device[split] = None
+            return self._resident_loader(dataset, pixels, shuffle=shuffle, drop_last=drop_last)
         on_device = self._transforms_on_device()
         self._on_device[split] = pixels if on_device else None
         steps = [Cast(1)] + ([] if on_device else [pixels])
         return make_loader(dataset, transform=Compose(steps), **common)
+
+    def _resident_loader(self, dataset: ArrayDataset, pixels: Compose, *, shuffle: bool,
+                         drop_last: bool) -> Any:
+        from dmzoo.core.resident import ResidentLoader
+
+        images, labels = dataset.arrays
+        rows = dataset.indices
+        return ResidentLoader(images.take(rows, axis=0), labels.take(rows, axis=0),
+                              device=self.device, batch_size=self.batch_size, shuffle=shuffle,
+                              seed=self.seed, drop_last=drop_last,
+                              transform=Compose([Cast(1), pixels]))
 
     def train_dataloader(self) -> Any:
         return self._loader("train", self.dataset_train, shuffle=self.shuffle,
@@ -427,6 +448,20 @@ class VisionDataModule(DataModule):
         images, labels = source.rows(np.arange(min(n, len(source))))
         title = f"{self._require_spec().name} ({split})"
         return sample_grid(images, labels, self.classes, title=title, path=path)
+
+
+def _checked_device(device: Any) -> str | None:
+    """``device`` as a string torch accepts, or None; a bad name fails at construction."""
+    if device is None:
+        return None
+    import torch
+
+    try:
+        return str(torch.device(device))
+    except (RuntimeError, TypeError):
+        raise InvalidArgumentError(
+            f"device must name a torch device such as 'cuda', 'cuda:0' or 'cpu', got {device!r}"
+        ) from None
 
 
 # -- the MNIST family ------------------------------------------------------------------------
@@ -552,6 +587,7 @@ class CIFAR100DataModule(_CIFARDataModule):
         test_transforms: Callable[[Any], Any] | None = None,
         device_transforms: bool | None = None,
         multiprocessing_context: str | None = None,
+        device: str | None = None,
         label_type: str = "fine",
     ) -> None:
         if label_type not in ("fine", "coarse"):
@@ -561,7 +597,7 @@ class CIFAR100DataModule(_CIFARDataModule):
                          pin_memory=pin_memory, drop_last=drop_last, augment=augment,
                          train_transforms=train_transforms, val_transforms=val_transforms,
                          test_transforms=test_transforms, device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context)
+                         multiprocessing_context=multiprocessing_context, device=device)
         self.label_type = label_type
         self.classes = list(specs.CIFAR100_COARSE_CLASSES if label_type == "coarse"
                             else specs.CIFAR100_CLASSES)

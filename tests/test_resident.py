@@ -1,0 +1,130 @@
+"""``device=``: a split resident on one device, batches gathered and transformed there.
+
+Run on the CPU device here (the path is the same torch code on an accelerator; the
+benchmark ``benchmarks/bench_device.py`` measures it on a GPU).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+import dmzoo
+from dmzoo.core.errors import InvalidArgumentError
+from dmzoo.core.resident import ResidentLoader
+from dmzoo.plugins.vision import fixtures
+from support.http_server import FileServer
+
+
+@pytest.fixture(scope="module")
+def cifar_dir(tmp_path_factory):
+    """CIFAR-10 (300 train / 60 test random images) prepared through the loopback mirror."""
+    root = tmp_path_factory.mktemp("resident")
+    files = fixtures.upstream_files("cifar10", n_train=300, n_test=60, seed=5)
+    table = root / "checksums.tsv"
+    table.write_text("".join(f"cifar10/{name}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}\n"
+                             for name, data in files.items()))
+    with FileServer(root / "srv") as server, pytest.MonkeyPatch.context() as mp:
+        for name, data in files.items():
+            server.put(f"cifar10/{name}", data)
+        mp.setenv("DMZOO_MIRROR", server.url)
+        mp.setenv("DMZOO_CHECKSUMS", str(table))
+        mp.setenv("DMZOO_QUIET", "1")
+        dmzoo.load_datamodule("cifar10", data_dir=str(root / "data")).prepare_data()
+    return str(root / "data")
+
+
+def loaders(data_dir: str, split: str, **kwargs):
+    """The same split's loader with and without ``device="cpu"``."""
+    out = []
+    for device in (None, "cpu"):
+        dm = dmzoo.load_datamodule("cifar10", data_dir=data_dir, batch_size=32, val_split=50,
+                                   device=device, **kwargs)
+        dm.setup("fit")
+        dm.setup("test")
+        out.append(getattr(dm, f"{split}_dataloader")())
+    return out
+
+
+@pytest.mark.parametrize("split", ["train", "val", "test"])
+def test_resident_batches_equal_the_cpu_loaders(cifar_dir, split):
+    cpu, resident = loaders(cifar_dir, split, normalize=True, augment=True, drop_last=True)
+    assert isinstance(resident, ResidentLoader) and len(resident) == len(cpu)
+    for _ in range(2):  # two epochs: a new order each time, the same on both paths
+        pairs = list(zip(cpu, resident, strict=True))
+        assert pairs
+        for (x, y), (rx, ry) in pairs:
+            assert rx.dtype == torch.float32 and ry.dtype == torch.int64
+            assert torch.equal(y, ry)
+            assert torch.allclose(x, rx, atol=1e-6)
+
+
+def test_resident_epochs_follow_set_epoch_and_differ(cifar_dir):
+    _, resident = loaders(cifar_dir, "train")
+    first = torch.cat([y for _, y in resident])
+    second = torch.cat([y for _, y in resident])
+    resident.set_epoch(0)
+    again = torch.cat([y for _, y in resident])
+    assert torch.equal(first, again) and not torch.equal(first, second)
+
+
+def test_resident_shards_cover_every_row_once_per_rank_set():
+    images = np.arange(10 * 4, dtype=np.uint8).reshape(10, 1, 2, 2)
+    labels = np.arange(10)
+    seen = []
+    for rank in range(3):
+        loader = ResidentLoader(images, labels, device="cpu", batch_size=2, shuffle=True,
+                                seed=1, num_replicas=3, rank=rank)
+        rows = torch.cat([y for _, y in loader])
+        assert len(rows) == 4 and len(loader) == 2  # ceil(10 / 3) rows per rank
+        seen.append(rows)
+    everything = torch.cat(seen)
+    assert set(everything.tolist()) == set(range(10))  # nothing lost
+    assert len(everything) == 12  # two rows wrapped around, as DistributedSampler pads
+
+
+def test_bad_devices_and_arguments_fail_clearly():
+    with pytest.raises(InvalidArgumentError, match="device must name a torch device"):
+        dmzoo.load_datamodule("cifar10", device="not-a-device")
+    with pytest.raises(InvalidArgumentError, match="images but"):
+        ResidentLoader(np.zeros((3, 1, 2, 2), np.uint8), np.zeros(2), device="cpu", batch_size=1)
+    with pytest.raises(InvalidArgumentError, match="batch_size"):
+        ResidentLoader(np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2), device="cpu", batch_size=0)
+    with pytest.raises(InvalidArgumentError, match="rank must lie"):
+        ResidentLoader(np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2), device="cpu",
+                       batch_size=1, num_replicas=2, rank=2)
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidArgumentError, match="cannot keep the data on device 'cuda'"):
+            ResidentLoader(np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2), device="cuda",
+                           batch_size=1)
+
+
+def test_lightning_fits_on_a_resident_datamodule(cifar_dir, tmp_path):
+    lightning = pytest.importorskip("lightning.pytorch")
+
+    class Tiny(lightning.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 10))
+            self.devices_seen: set[str] = set()
+
+        def training_step(self, batch, _):
+            x, y = batch
+            self.devices_seen.add(str(x.device))
+            return torch.nn.functional.cross_entropy(self.net(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+    dm = dmzoo.load_datamodule("cifar10", data_dir=cifar_dir, batch_size=32, device="cpu",
+                               normalize=True, augment=True)
+    model = Tiny()
+    trainer = lightning.Trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=0,
+                                accelerator="cpu", logger=False, enable_checkpointing=False,
+                                enable_progress_bar=False, enable_model_summary=False,
+                                default_root_dir=tmp_path)
+    trainer.fit(model, datamodule=dm)
+    assert trainer.global_step == 3 and model.devices_seen == {"cpu"}
