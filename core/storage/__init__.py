@@ -35,16 +35,19 @@ from __future__ import annotations
 from .cache import CacheEntry, folder_size, foreign, list_cache, remove, select, verify_entry
 from .checksums import digest, verify
 from .extract import extract, open_maybe_gzip
+from .integrity import check_arrays, expected_counts
 from .paths import data_root, dataset_dir
 from .prepare import damaged, fetch, is_prepared, prepare, prepared_dir, repairing
 from .sources import import_from, offline, resource_urls
 
 __all__ = [
     "CacheEntry",
+    "check_arrays",
     "damaged",
     "data_root",
     "dataset_dir",
     "digest",
+    "expected_counts",
     "extract",
     "fetch",
     "folder_size",

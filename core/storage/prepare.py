@@ -257,22 +257,27 @@ def prepared_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Pa
     how to repair it, :class:`CachePermissionError` when it cannot be read.
     """
     folder = dataset_dir(spec, data_dir)
-    command = (f"dmzoo prepare {spec.qualified_name} --version {spec.version}"
-               + (f" --data-dir {data_dir}" if data_dir is not None else ""))
     if not _is_ready(folder, spec):
         raise NotPreparedError(
             f"{spec.ref} is not prepared in {folder}; call prepare_data() first (on one process, "
-            f"e.g. rank 0) or run '{command}'")
+            f"e.g. rank 0) or run '{_prepare_command(spec, data_dir)}'")
     problems = prepared_problems(folder, full=False)
     if problems:
-        raise damaged(spec, folder, problems[0], command)
+        raise damaged(spec, problems[0], data_dir)
     return folder / PREPARED
 
 
-def damaged(spec: DataModuleSpec, folder: Path, problem: str, command: str) -> DamagedCacheError:
-    """The error for a prepared cache that fails a check; ``command`` repairs it."""
-    return DamagedCacheError(f"the prepared cache of {spec.ref} in {folder} is damaged "
-                             f"({problem}); repair it with '{command}'")
+def _prepare_command(spec: DataModuleSpec, data_dir: str | Path | None) -> str:
+    return (f"dmzoo prepare {spec.qualified_name} --version {spec.version}"
+            + (f" --data-dir {data_dir}" if data_dir is not None else ""))
+
+
+def damaged(spec: DataModuleSpec, problem: str, data_dir: str | Path | None = None
+            ) -> DamagedCacheError:
+    """The error for a prepared cache that fails a check, naming the command that repairs it."""
+    return DamagedCacheError(f"the prepared cache of {spec.ref} in {dataset_dir(spec, data_dir)} "
+                             f"is damaged ({problem}); repair it with "
+                             f"'{_prepare_command(spec, data_dir)}'")
 
 
 def manifest(folder: Path) -> dict[str, list[Any]]:
