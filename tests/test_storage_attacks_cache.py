@@ -226,8 +226,7 @@ def test_huge_names_are_shortened_in_errors(capsys, tmp_path):
     huge = "x" * 100_000
     code, _, err = cli(capsys, "cache", "rm", huge)
     assert code == 1 and len(err) < 500 and "100000 characters" in err
-    with pytest.raises(StorageError) as info:
-        with storage.import_from(tmp_path / huge[:200]):
-            pass
+    with pytest.raises(StorageError) as info, storage.import_from(tmp_path / huge[:200]):
+        pass
     assert len(str(info.value)) < 500
 
