@@ -14,8 +14,8 @@ import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, UnsafeArchiveError
 from dmzoo.core.storage.extract import EXPANSION_LIMIT
-from plugins.vision import fixtures
-from plugins.vision.formats import read_cifar_archive, read_idx
+from dmzoo.plugins.vision import fixtures
+from dmzoo.plugins.vision.formats import read_cifar_archive, read_idx
 
 
 def tar_of(path, members):

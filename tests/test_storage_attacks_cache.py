@@ -17,8 +17,8 @@ from dmzoo.cli.main import main
 from dmzoo.core import storage
 from dmzoo.core.errors import DamagedCacheError, StorageError
 from dmzoo.core.spec import Alternate
+from dmzoo.plugins.vision import fixtures
 from dmzoo.registry import register_datamodule
-from plugins.vision import fixtures
 from support.storage_helpers import build_copy, make_spec, payload, resource, sha256, tar_bytes
 
 DATA = payload(50_000, seed=5)
