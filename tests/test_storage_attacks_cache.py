@@ -224,8 +224,9 @@ def test_regzipped_file_error_says_the_decompressed_one_is_accepted(capsys, tmp_
 
 def test_huge_names_are_shortened_in_errors(capsys, tmp_path):
     huge = "x" * 100_000
-    code, _, err = cli(capsys, "cache", "rm", huge)
-    assert code == 1 and len(err) < 500 and "100000 characters" in err
+    for command in (["cache", "rm", huge], ["prepare", huge], ["cache", "verify", huge]):
+        code, _, err = cli(capsys, *command)
+        assert code == 1 and len(err) < 500 and "100000 characters" in err, command
     with pytest.raises(StorageError) as info, storage.import_from(tmp_path / huge[:200]):
         pass
     assert len(str(info.value)) < 500

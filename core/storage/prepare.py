@@ -236,6 +236,8 @@ def prepared_problems(folder: Path, *, full: bool) -> list[str]:
         except OSError:
             problems.append(f"prepared file {rel} is missing")
             continue
+        if not os.access(path, os.R_OK):
+            raise _permission_error(path, PermissionError(13, "Permission denied"))
         want = record[0] if isinstance(record, list) and record else None
         if size != want:
             problems.append(f"prepared file {rel} changed since it was prepared ({size} bytes, "
