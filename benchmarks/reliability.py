@@ -694,6 +694,12 @@ def run_read_only(rng: random.Random, tmp: Path) -> tuple[str, int]:
     return "clean error", 1
 
 # -- issue 13 attacks --------------------------------------------------------------------------
+def extract_all(files, out_dir: Path) -> None:
+    """A builder that extracts every file with ``storage.extract`` (gzip included)."""
+    for name, path in files.items():
+        storage.extract(path, out_dir / f"{name}.d")
+
+
 def run_bomb(rng: random.Random, tmp: Path) -> tuple[str, int]:
     """A checksum-correct tar, zip or gzip that expands 200-2000x past its size.
 
@@ -717,7 +723,7 @@ def run_bomb(rng: random.Random, tmp: Path) -> tuple[str, int]:
         srv.put(name, archive)
         spec = make_spec(resource(name, archive, [srv.url_for(name)]))
         try:
-            storage.prepare(spec, build_copy, quiet=True)
+            storage.prepare(spec, extract_all, quiet=True)
             return "corrupt", 1
         except UnsafeArchiveError as exc:
             clean = "archive bomb" in str(exc)
