@@ -26,6 +26,7 @@ from ..errors import (
     DamagedCacheError,
     NotPreparedError,
     OfflineError,
+    StorageError,
 )
 from ..settings import env_flag
 from .checksums import Expect, accepted_forms, check, digest, effective, expected_digest
@@ -347,11 +348,14 @@ def prepare(spec: DataModuleSpec, build: Build | None, *, data_dir: str | Path |
     """
     folder = dataset_dir(spec, data_dir)
     check_settings()
-    if _is_ready(folder, spec) and not os.access(folder, os.W_OK):
-        prepared_dir(spec, data_dir)  # the cheap checks; nothing here can be repaired
-        return folder / PREPARED
     quiet = auto_quiet(quiet)
-    writable_dir(folder)
+    try:
+        writable_dir(folder)
+    except StorageError:
+        if not _is_ready(folder, spec):
+            raise
+        prepared_dir(spec, data_dir)  # a read-only prepared cache: the cheap checks only
+        return folder / PREPARED
     with locked(folder, "prepare", quiet=quiet):
         claim(folder, spec.ref)
         if _usable(folder, spec, quiet):  # ready, perhaps finished by another process
