@@ -3,24 +3,33 @@
 Each run of each scenario uses a fresh cache and a loopback server with
 injected faults (random sizes, cut points, archive contents and kill points
 per run), calls the storage API (``storage.prepare``, in this process or in
-child processes), then checks the outcome against the truth:
+child processes), then checks the outcome against the truth. Columns:
 
-- intact: prepare returned and the prepared bytes equal the served files;
-- clean error: the expected ``StorageError`` subclass was raised (only where
-  every source is bad: all mirrors bad, a malicious archive, a wrong file in
-  ``--from``, a missing file offline, a read-only data dir), nothing was
-  marked complete, nothing was written where it must not be, and where the
-  scenario says so a follow-up run with the fault removed ends intact;
-- unexpected error: any other failure, including a broken promise that is
-  not corruption (e.g. more than one download per file with 8 processes);
-- CORRUPT: prepare reported success with wrong bytes, a failed or killed run
-  left a dataset marked complete, or a malicious archive wrote anything
-  outside its extraction folder. Must be 0.
+- runs, faults: runs of the scenario and faults injected (server faults, kills,
+  planted junk, crafted archives, bad settings);
+- intact: the run ended with the right data prepared (after the repair or the
+  rerun the scenario prescribes);
+- clear error: the expected dmzoo error was raised (only where every source is
+  bad: all mirrors bad, a malicious archive or bomb, a wrong file in ``--from``,
+  a missing file offline, a read-only data dir, a foreign folder to ``rm``, a
+  malformed setting), with the message the scenario checks, nothing marked
+  complete, nothing written where it must not be;
+- unexpected error: any other failure, including a broken promise that is not
+  corruption (e.g. more than one download per file with 8 processes);
+- the figures that must be 0: **wrong data** (success reported with wrong
+  bytes, a failed or killed run left a dataset marked complete, a damaged
+  cache used silently); **outside** (a file outside dmzoo's own folders written
+  or deleted: bystander files planted in every run, among them a foreign
+  ``<root>/dmzoo/toy/9.9.9`` folder and another program's cache under
+  ``DMZOO_HOME``, and whatever a malicious archive reaches); **oversize** (a
+  cached file larger than expected, or a server that pushed more than the file
+  plus 8 MiB of socket buffers before the client hung up).
 
 Network scenarios run ``prepare`` in this process; the process scenarios
 (8 processes at once, SIGKILL) use real child processes, as the tests do.
 
     python benchmarks/reliability.py 20          # 20 runs of every scenario
+    python benchmarks/reliability.py 3 --only rm # only the scenarios naming "rm"
 """
 
 from __future__ import annotations
@@ -47,12 +56,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from dmzoo.core import storage  # noqa: E402
 from dmzoo.core.errors import (  # noqa: E402
     ChecksumError,
+    DamagedCacheError,
     OfflineError,
     StorageError,
     UnsafeArchiveError,
 )
 from dmzoo.core.spec import Alternate  # noqa: E402
-from support.http_server import Drop, FileServer, Html, Slow, Status, WrongBytes  # noqa: E402
+from support.http_server import (  # noqa: E402
+    Drop,
+    Endless,
+    FileServer,
+    Html,
+    Slow,
+    Status,
+    Trickle,
+    WrongBytes,
+)
 from support.storage_helpers import (  # noqa: E402
     PAUSE_ENV,
     build_copy,
@@ -83,7 +102,20 @@ def scenario_table(rng: random.Random, size: int):
         "stale .part from other file": ([], [], True),
         "all mirrors bad": ([WrongBytes(times=None)], [Html(times=None)], False),
         "SIGKILL mid-download, rerun": ([Slow(delay=30, after=rng.randrange(65_537, size))], [], True),
+        "endless body -> mirror 2": ([Endless(times=None)], [], True),
+        "Content-Length 1 TB -> mirror 2": ([Endless(times=None, announce=True)], [], True),
+        "drop every 2-5 KB (> 20 resumes)": ([Drop(times=None, after=rng.randrange(2000, 5000))],
+                                             [], True),
+        "URL fails mid-file, rerun resumes": ([Drop(after=cut), Status(times=None, code=503)],
+                                              [Status(times=None, code=404)], True),
+        "trickle 1 B/10 ms -> mirror 2": ([Trickle(times=None, interval=0.01)], [], True),
     }
+
+
+SLACK = 8 << 20  # socket buffers: bytes a server may push before it notices the hang-up
+# per-run flags: a download outgrew its expected size; something outside dmzoo's folders
+# was written or deleted (bystander files, malicious archive leaks, foreign folders)
+RUN = {"oversize": False, "outside": False}
 
 
 def run_one(name: str, faults1, faults2, expect_ok: bool, size: int, seed: int, tmp: Path
@@ -93,6 +125,13 @@ def run_one(name: str, faults1, faults2, expect_ok: bool, size: int, seed: int, 
     outcome = _run(name, faults1, faults2, expect_ok, size, seed, tmp, servers)
     extra = 1 if name.startswith(("stale", "SIGKILL")) else 0
     return outcome, extra + sum(s.faults_fired for s in servers)
+
+
+def _oversize(servers: list[FileServer], downloads: Path, size: int) -> bool:
+    """A cached file larger than expected, or a server that pushed far more than the file."""
+    big = downloads.is_dir() and any(p.stat().st_size > size for p in downloads.iterdir()
+                                     if p.is_file())
+    return bool(big) or any(s.bytes_sent > size + SLACK for s in servers)
 
 
 def _run(name, faults1, faults2, expect_ok, size, seed, tmp, servers) -> str:
@@ -106,26 +145,35 @@ def _run(name, faults1, faults2, expect_ok, size, seed, tmp, servers) -> str:
         s1.fault("f.bin", *faults1)
         s2.fault("f.bin", *faults2)
         spec = make_spec(resource("f.bin", data, [s1.url_for("f.bin"), s2.url_for("f.bin")]))
+        downloads = storage.dataset_dir(spec) / "downloads"
         if name.startswith("stale"):
-            part = storage.dataset_dir(spec) / "downloads" / "f.bin.part"
+            part = downloads / "f.bin.part"
             part.parent.mkdir(parents=True)
             part.write_bytes(payload(size // 2, seed + 1))
-        if name.startswith("SIGKILL"):
-            part = storage.dataset_dir(spec) / "downloads" / "f.bin.part"
-            proc = start_child(spec)
-            wait_until(lambda: part.exists() and part.stat().st_size >= 65536, timeout=60)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            if storage.is_prepared(spec):
-                return "corrupt"
-            result = child_result(start_child(spec))
-            ok = result["ok"]
-        else:
-            try:
-                storage.prepare(spec, build_copy, quiet=True)
-                ok = True
-            except StorageError:
-                ok = False
+        if name.startswith("trickle"):
+            os.environ["DMZOO_MIN_RATE"] = "20000,0.3"
+        try:
+            if name.startswith("SIGKILL"):
+                part = downloads / "f.bin.part"
+                proc = start_child(spec)
+                wait_until(lambda: part.exists() and part.stat().st_size >= 65536, timeout=60)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                if storage.is_prepared(spec):
+                    return "corrupt"
+                result = child_result(start_child(spec))
+                ok = result["ok"]
+            elif name.startswith("URL fails"):
+                ok = _fail_then_resume(spec, s1, s2, downloads)
+            else:
+                try:
+                    storage.prepare(spec, build_copy, quiet=True)
+                    ok = True
+                except StorageError:
+                    ok = False
+        finally:
+            os.environ.pop("DMZOO_MIN_RATE", None)
+        RUN["oversize"] = _oversize(servers, downloads, size)
         prepared = storage.is_prepared(spec)
         if ok:
             intact = prepared and (storage.prepared_dir(spec) / "f.bin").read_bytes() == data
@@ -133,6 +181,27 @@ def _run(name, faults1, faults2, expect_ok, size, seed, tmp, servers) -> str:
         if prepared:
             return "corrupt"
         return "clean error" if not expect_ok else "unexpected error"
+
+
+def _fail_then_resume(spec, s1: FileServer, s2: FileServer, downloads: Path) -> bool:
+    """First run: mirror 1 dies mid-file then answers 503, mirror 2 has no file: a
+    DownloadError that keeps the partial. Second run, servers healthy: it must resume."""
+    try:
+        storage.prepare(spec, build_copy, quiet=True)
+        return False
+    except StorageError as exc:
+        if "every URL failed" not in str(exc):
+            return False
+    part = downloads / "f.bin.part"
+    kept = part.stat().st_size if part.exists() else 0
+    s1.clear_faults()
+    s2.clear_faults()
+    s1.reset_counts()
+    try:
+        storage.prepare(spec, build_copy, quiet=True)
+    except StorageError:
+        return False
+    return kept > 0 and bool(s1.log) and s1.log[0][2] == f"bytes={kept}-"
 
 
 # -- shared checks for the scenarios below ------------------------------------------------------
@@ -322,7 +391,8 @@ def malicious_archive(rng: random.Random, root: Path, depth: int) -> tuple[str, 
     victim = "../" * depth + "victim.txt"
     blob = payload(10_000, rng.randrange(1 << 30))
     good = [("f", f"ok/{i}.bin", blob[i * 100:i * 100 + 100]) for i in range(rng.randrange(0, 20))]
-    variant = rng.randrange(10)
+    variant = rng.randrange(12)
+    chain = [("l", f"L/s{i}", f"s{i - 1}/.." if i > 1 else "..") for i in range(depth, 0, -1)]
     bad = [
         [("f", up + token, b"evil")],                                   # ../ traversal
         [("d", "x", b""), ("f", "x/" + up + "../" + token, b"evil")],   # hidden ../
@@ -334,9 +404,11 @@ def malicious_archive(rng: random.Random, root: Path, depth: int) -> tuple[str, 
         [("l", "d/l1", ".."), ("l", "d/l1/l2", "../.."), ("f", f"d/l1/l2/{token}", b"evil")],
         [("f", up + token, b"evil")],                                   # zip ../ traversal
         [("f", "/" + str(root / token).lstrip("/"), b"evil")],          # zip absolute path
+        [("l", "evil", f"L/s{depth}/victim.txt"), *chain],              # link chain: read
+        [("l", "evil", f"L/s{depth}/victim.txt"), *chain, ("f", "evil", b"evil")],  # and write
     ][variant]
     members = good + bad + [("f", "ok/after.bin", blob[:100])]  # a member after the bad one
-    if variant >= 8:
+    if variant in (8, 9):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zf:
             for _, name, data in members:
@@ -379,20 +451,27 @@ def run_malicious(rng: random.Random, tmp: Path) -> tuple[str, int]:
         srv.put(name, archive)
         spec = make_spec(resource(name, archive, [srv.url_for(name)]))
         before = snapshot(root)
+        saved = getattr(tarfile, "data_filter", None)
+        if saved is not None and rng.random() < 0.5:  # as on Python 3.11.2 (no data filter)
+            del tarfile.data_filter
         try:
             storage.prepare(spec, build_copy, quiet=True)
             ok, clean = True, False
-        except UnsafeArchiveError:
-            ok, clean = False, True
+        except UnsafeArchiveError as exc:
+            ok, clean = False, "damaged" not in str(exc)
         except Exception as exc:  # noqa: BLE001 - any other failure is counted, not raised
             print(f"malicious archive: {type(exc).__name__}: {exc}", file=sys.stderr)
             ok, clean = False, False
-    leaks = written(before, root, folder, allowed=("downloads", ".locks"))
-    if ok or leaks or storage.is_prepared(spec):
-        if leaks:
-            print(f"malicious archive {name}: written outside: {leaks}", file=sys.stderr)
+        finally:
+            if saved is not None:
+                tarfile.data_filter = saved
+    leaks = written(before, root, folder, allowed=("downloads", ".locks", ".dmzoo-entry"))
+    if leaks:
+        print(f"malicious archive {name}: written outside: {leaks}", file=sys.stderr)
+        RUN["outside"] = True
+    if ok or storage.is_prepared(spec):
         return "corrupt", 1
-    return ("clean error" if clean else "unexpected error"), 1
+    return ("clean error" if clean and not leaks else "unexpected error"), 1
 
 
 # -- --from with a wrong file ------------------------------------------------------------------
@@ -433,10 +512,12 @@ def run_import_wrong(rng: random.Random, tmp: Path) -> tuple[str, int]:
             ok, clean = False, False
         downloads = folder / "downloads"
         imported_bad = any((downloads / n).exists() for n in forms[bad])
-        leftovers = downloads.is_dir() and any(".import-" in p.name for p in downloads.iterdir())
         if ok or imported_bad or storage.is_prepared(spec):
             return "corrupt", 1
-        stray = written(before, folder_home, folder, allowed=("downloads", ".locks"))
+        # "nothing imported" is true: no file of any resource, no temp copy
+        leftovers = downloads.is_dir() and any(downloads.iterdir())
+        stray = written(before, folder_home, folder, allowed=("downloads", ".locks",
+                                                               ".dmzoo-entry"))
         if not clean or leftovers or stray or sum(srv.counts().values()):
             return "unexpected error", 1
         # the failed import must not spoil the next one
@@ -503,7 +584,7 @@ def run_offline(rng: random.Random, tmp: Path) -> tuple[str, int]:
             return "corrupt", faults
         named = message and str(downloads) in message and all(
             n in message for r in missing for n in forms[r])
-        stray = written(before, folder_home, folder, allowed=(".locks",))
+        stray = written(before, folder_home, folder, allowed=(".locks", ".dmzoo-entry"))
         if not named or stray or sum(srv.counts().values()):
             if stray:
                 print(f"offline: written {stray}", file=sys.stderr)
@@ -612,6 +693,311 @@ def run_read_only(rng: random.Random, tmp: Path) -> tuple[str, int]:
         return "unexpected error", 1
     return "clean error", 1
 
+# -- issue 13 attacks --------------------------------------------------------------------------
+def extract_all(files, out_dir: Path) -> None:
+    """A builder that extracts every file with ``storage.extract`` (gzip included)."""
+    for name, path in files.items():
+        storage.extract(path, out_dir / f"{name}.d")
+
+
+def run_bomb(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """A checksum-correct tar, zip or gzip that expands 200-2000x past its size.
+
+    Clean error: ``UnsafeArchiveError`` saying "archive bomb", nothing marked ready, and
+    the dataset folder holds no more than the download (nothing extracted was kept).
+    """
+    home(tmp)
+    kind = rng.choice(["tar", "zip", "gzip"])
+    size = rng.randrange(200, 2000) * 50_000  # 10-100 MB once expanded
+    body = bytes(size) if kind != "gzip" else b"A" * size  # gzip of zeros reads as an empty tar
+    if kind == "tar":
+        name, archive = "bomb.tar.gz", tar_bytes({"zeros.bin": body})
+    elif kind == "zip":
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("zeros.bin", body)
+        name, archive = "bomb.zip", buf.getvalue()
+    else:
+        name, archive = "bomb.gz", gzip.compress(body, compresslevel=9)
+    with FileServer(tmp / "srv") as srv:
+        srv.put(name, archive)
+        spec = make_spec(resource(name, archive, [srv.url_for(name)]))
+        try:
+            storage.prepare(spec, extract_all, quiet=True)
+            return "corrupt", 1
+        except UnsafeArchiveError as exc:
+            clean = "archive bomb" in str(exc)
+        except Exception as exc:  # noqa: BLE001
+            print(f"bomb: {type(exc).__name__}: {exc}", file=sys.stderr)
+            clean = False
+    kept = storage.folder_size(storage.dataset_dir(spec))
+    if storage.is_prepared(spec):
+        return "corrupt", 1
+    return ("clean error" if clean and kept <= len(archive) + 4096 else "unexpected error"), 1
+
+
+def run_record_bomb(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """A CIFAR archive holding more records than the dataset has (a 1,000,004-image
+    archive in the issue): the reader must refuse it before reading the extra member."""
+    import numpy as np
+
+    from dmzoo.core.errors import DataFormatError
+    from dmzoo.plugins.vision import fixtures
+    from dmzoo.plugins.vision.formats import read_cifar_archive
+
+    n = rng.randrange(10, 40)
+    extra = rng.randrange(1, 2000)
+    gen = np.random.default_rng(rng.randrange(1 << 30))
+    train = fixtures.random_split(n + extra, (3, 32, 32), 10, gen)
+    test = fixtures.random_split(5, (3, 32, 32), 10, gen)
+    path = tmp / "cifar.tar.gz"
+    path.write_bytes(fixtures.cifar10_archive(train, test))
+    members = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+    try:
+        read_cifar_archive(path, members, label_bytes=1, records=n + 5)
+        return "corrupt", 1
+    except DataFormatError as exc:
+        return ("clean error" if "records" in str(exc) and str(path) in str(exc)
+                else "unexpected error"), 1
+
+
+def run_foreign_rm(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """``DMZOO_HOME`` on a shared data folder: ``dmzoo cache rm NAME`` for a name that only
+    foreign folders have must refuse; for a name dmzoo also caches it removes only dmzoo's."""
+    from dmzoo.cli.main import main as cli_main
+
+    root = home(tmp)
+    foreign = {"tensorflow_datasets/toy/3.0.1/train.tfrecord": b"tfds",
+               "projects/myapp/src/thesis.tex": b"thesis", "photos/2023/summer/a.jpg": b"jpg"}
+    for rel, body in foreign.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(body)
+    with FileServer(tmp / "srv") as srv:
+        data = payload(rng.randrange(1000, 50_000), rng.randrange(1 << 30))
+        srv.put("t.bin", data)
+        spec = make_spec(resource("t.bin", data, [srv.url_for("t.bin")]))
+        storage.prepare(spec, build_copy, quiet=True)
+        before = snapshot(root)
+        ref = rng.choice(["myapp", "2023", "photos/2023@summer", "tensorflow_datasets/toy"])
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()) as err:
+            refused = cli_main(["cache", "rm", ref]) == 1 and "not a dmzoo cache folder" in \
+                err.getvalue()
+            removed = cli_main(["cache", "rm", "toy"]) == 0
+    intact = all((root / rel).read_bytes() == body for rel, body in foreign.items()
+                 if (root / rel).exists()) and all((root / rel).exists() for rel in foreign)
+    if not intact or any(k not in snapshot(root) for k in before if k.startswith(
+            ("tensorflow", "projects", "photos"))):
+        RUN["outside"] = True
+        return "unexpected error", 1
+    if not (refused and removed) or storage.is_prepared(spec):
+        return "unexpected error", 1
+    return "clean error", 1
+
+
+def run_rm_race(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """``cache rm`` and ``prepare`` at once while a third party holds the dataset lock.
+
+    Intact: prepare raised nothing and, if the data is marked prepared afterwards, it is
+    the right data; the lock file survived; a later prepare ends intact.
+    """
+    import threading
+
+    from dmzoo.core.storage.locks import locked
+
+    home(tmp)
+    with FileServer(tmp / "srv") as srv:
+        data = payload(rng.randrange(1000, 100_000), rng.randrange(1 << 30))
+        srv.put("r.bin", data)
+        spec = make_spec(resource("r.bin", data, [srv.url_for("r.bin")]))
+        storage.prepare(spec, build_copy, quiet=True)
+        entry = storage.select("toy")[0]
+        folder = storage.dataset_dir(spec)
+        errors: list[BaseException] = []
+
+        def guarded(func):
+            def call():
+                try:
+                    func()
+                except StorageError as exc:
+                    if "in use" not in str(exc):
+                        errors.append(exc)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(exc)
+            return call
+
+        with locked(folder, "prepare"):
+            threads = [threading.Thread(target=guarded(lambda: storage.prepare(
+                spec, build_copy, quiet=True))), threading.Thread(target=guarded(
+                    lambda: storage.remove(entry)))]
+            rng.shuffle(threads)
+            for t in threads:
+                t.start()
+                time.sleep(rng.uniform(0, 0.05))
+            time.sleep(rng.uniform(0, 0.2))
+        for t in threads:
+            t.join(60)
+        if errors:
+            print(f"rm race: {errors}", file=sys.stderr)
+            return "unexpected error", 1
+        if storage.is_prepared(spec) and not prepared_ok(spec, {"r.bin": data}):
+            return "corrupt", 1
+        if not (folder / ".locks" / "prepare.lock").exists():
+            return "unexpected error", 1
+        storage.prepare(spec, build_copy, quiet=True)
+        return ("intact" if prepared_ok(spec, {"r.bin": data}) else "corrupt"), 1
+
+
+def run_corrupt_cache(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """Damage a prepared cache: resize a file, flip a byte, plant a file, or garble the
+    marker. The cheap ``setup()`` check must catch a resize, ``cache verify`` every kind, and
+    ``dmzoo prepare`` (repair mode) must end with intact data."""
+    home(tmp)
+    with FileServer(tmp / "srv") as srv:
+        spec, _, truth = mnist_like(rng, srv)
+        out = storage.prepare(spec, build_copy, quiet=True)
+        variant = rng.choice(["resize", "flip", "extra", "marker"])
+        victim = out / rng.choice(sorted(truth))
+        if variant == "resize":
+            victim.write_bytes(victim.read_bytes()[: -rng.randrange(1, 100)])
+        elif variant == "flip":
+            victim.write_bytes(flip(rng, victim.read_bytes()))
+        elif variant == "extra":
+            (out / "planted.bin").write_bytes(b"x")
+        else:
+            (storage.dataset_dir(spec) / "COMPLETE.json").write_bytes(rng.randbytes(40))
+        if variant == "resize":
+            try:
+                storage.prepared_dir(spec)
+                return "corrupt", 1  # used silently
+            except DamagedCacheError:
+                pass
+        entry = [e for e in storage.list_cache() if e.name == "toy"][0]
+        if not storage.verify_entry(entry):
+            return "corrupt", 1
+        with contextlib.redirect_stderr(io.StringIO()), storage.repairing():
+            storage.prepare(spec, build_copy, quiet=True)
+        entry = [e for e in storage.list_cache() if e.name == "toy"][0]
+        if storage.verify_entry(entry) or not prepared_ok(spec, truth):
+            return "corrupt", 1
+        return "intact", 1
+
+
+def run_umask(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """Prepare (with an extracted archive) under a random umask: every folder dmzoo made in
+    ``prepared/`` must have mode 0777 minus the umask (no 0700 from mkdtemp)."""
+    home(tmp)
+    mask = rng.choice([0o022, 0o002, 0o027, 0o077])
+    archive = tar_bytes({"d/a.bin": payload(1000, rng.randrange(1 << 30))})
+    with FileServer(tmp / "srv") as srv:
+        srv.put("s.tar.gz", archive)
+        spec = make_spec(resource("s.tar.gz", archive, [srv.url_for("s.tar.gz")]))
+        old = os.umask(mask)
+        try:
+            out = storage.prepare(spec, build_copy, quiet=True)
+        finally:
+            os.umask(old)
+    modes = {p.stat().st_mode & 0o777 for p in [out, out / "s.tar.gz.d"]}
+    return ("intact" if modes == {0o777 & ~mask} else "unexpected error"), 1
+
+
+def run_stale_temps(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """What killed runs leave (a builder's tmp folder, a half build, a marker being written,
+    a ``--from`` copy): the next prepare removes all of it and ends intact."""
+    home(tmp)
+    with FileServer(tmp / "srv") as srv:
+        spec, _, truth = mnist_like(rng, srv)
+        folder = storage.dataset_dir(spec)
+        junk = [folder / f"tmp{rng.randrange(1 << 20):x}" / "big.csv",
+                folder / f"prepared.tmp-{rng.randrange(99999)}-ab" / "x.npy",
+                folder / f".COMPLETE.json.tmp-{rng.randrange(99999)}",
+                folder / "downloads" / f".images.gz.import-{rng.randrange(99999)}"]
+        for path in rng.sample(junk, rng.randrange(1, len(junk) + 1)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(rng.randrange(1, 2_000_000)))
+        storage.prepare(spec, build_copy, quiet=True)
+    if any(p.exists() for p in junk):
+        return "unexpected error", 1
+    return ("intact" if prepared_ok(spec, truth) else "corrupt"), 1
+
+
+BAD_SETTINGS = [("DMZOO_TIMEOUT", "0"), ("DMZOO_TIMEOUT", "-1"), ("DMZOO_TIMEOUT", "nan"),
+                ("DMZOO_TIMEOUT", "1,2,3"), ("DMZOO_BACKOFF", "-1"), ("DMZOO_MIN_RATE", "0"),
+                ("DMZOO_OFFLINE", "maybe"), ("DMZOO_QUIET", "2"), ("DMZOO_MIRROR", "ftp://x")]
+
+
+def run_bad_setting(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """A malformed ``DMZOO_*`` value: a one-line ``InvalidSettingError`` naming it, before any
+    request; nothing prepared."""
+    from dmzoo.core.errors import InvalidSettingError
+
+    home(tmp)
+    name, value = rng.choice(BAD_SETTINGS)
+    with FileServer(tmp / "srv") as srv:
+        spec, _, _ = mnist_like(rng, srv)
+        saved = os.environ.get(name)
+        os.environ[name] = value
+        try:
+            storage.prepare(spec, build_copy)
+            return "corrupt", 1
+        except InvalidSettingError as exc:
+            clean = name in str(exc) and "\n" not in str(exc)
+        finally:
+            if saved is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = saved
+        quiet_net = sum(srv.counts().values()) == 0
+    return ("clean error" if clean and quiet_net and not storage.is_prepared(spec)
+            else "unexpected error"), 1
+
+
+def run_regzip(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """``--from`` a folder holding a re-gzipped copy (same content, other gzip bytes): the
+    error must say that the decompressed file is accepted; nothing imported."""
+    home(tmp)
+    with FileServer(tmp / "srv") as srv:
+        spec, forms, _ = mnist_like(rng, srv)
+        src = tmp / "src"
+        src.mkdir()
+        raw = forms["images.gz"]["images"]
+        (src / "images.gz").write_bytes(gzip.compress(raw, compresslevel=rng.randrange(1, 9),
+                                                      mtime=rng.randrange(1, 1 << 30)))
+        (src / "labels.bin").write_bytes(forms["labels.bin"]["labels.bin"])
+        try:
+            with storage.import_from(src):
+                storage.prepare(spec, build_copy, quiet=True)
+            return "corrupt", 1
+        except ChecksumError as exc:
+            clean = "decompressed file is accepted" in str(exc) and "gunzip" in str(exc)
+        downloads = storage.dataset_dir(spec) / "downloads"
+        left = downloads.is_dir() and any(downloads.iterdir())
+    return ("clean error" if clean and not left else "unexpected error"), 1
+
+
+def run_mirror_namespaces(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """``DMZOO_MIRROR`` serving ``dmzoo/toy`` and ``acme/toy`` (different files): each must get
+    its own (``<base>/toy/`` and ``<base>/acme/toy/``)."""
+    import dataclasses
+
+    home(tmp)
+    ours, theirs = (payload(rng.randrange(1000, 50_000), rng.randrange(1 << 30)) for _ in "ab")
+    with FileServer(tmp / "srv") as srv:
+        srv.put("toy/m.bin", ours)
+        srv.put("acme/toy/m.bin", theirs)
+        dead = ["http://127.0.0.1:9/m.bin"]
+        spec_ours = make_spec(resource("m.bin", ours, dead))
+        spec_theirs = dataclasses.replace(make_spec(resource("m.bin", theirs, dead)),
+                                          namespace="acme").validate()
+        os.environ["DMZOO_MIRROR"] = srv.url
+        try:
+            storage.prepare(spec_ours, build_copy, quiet=True)
+            storage.prepare(spec_theirs, build_copy, quiet=True)
+        finally:
+            del os.environ["DMZOO_MIRROR"]
+    ok = prepared_ok(spec_ours, {"m.bin": ours}) and prepared_ok(spec_theirs, {"m.bin": theirs})
+    return ("intact" if ok else "corrupt"), 1
+
 
 EXTRA_SCENARIOS = {
     "8 processes at once": run_race,
@@ -620,6 +1006,16 @@ EXTRA_SCENARIOS = {
     "--from with a wrong file": run_import_wrong,
     "offline, file missing": run_offline,
     "read-only data dir": run_read_only,
+    "archive bomb (tar/zip/gzip)": run_bomb,
+    "CIFAR archive with extra records": run_record_bomb,
+    "cache rm on a shared folder": run_foreign_rm,
+    "cache rm racing prepare": run_rm_race,
+    "damaged prepared cache, repair": run_corrupt_cache,
+    "umask honoured": run_umask,
+    "stale temp files of every kind": run_stale_temps,
+    "malformed DMZOO_* setting": run_bad_setting,
+    "--from a re-gzipped file": run_regzip,
+    "mirror folder per namespace": run_mirror_namespaces,
 }
 
 
@@ -634,10 +1030,34 @@ def run_extra(name: str, rng: random.Random, tmp: Path) -> tuple[str, int]:
         os.environ.pop("DMZOO_OFFLINE", None)
 
 
+BYSTANDERS = {"outside/victim.txt": b"user file next to the cache",
+              "home/tensorflow_datasets/toy/3.0.1/data.tfrecord": b"another program's cache",
+              "home/dmzoo/toy/9.9.9/notes.txt": b"a folder dmzoo did not create"}
+
+
+def plant_bystanders(tmp: Path) -> None:
+    for rel, body in BYSTANDERS.items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_bytes(body)
+
+
+def bystanders_intact(tmp: Path) -> bool:
+    return all((tmp / rel).is_file() and (tmp / rel).read_bytes() == body
+               for rel, body in BYSTANDERS.items())
+
+
+COLUMNS = ["runs", "faults", "intact", "clear error", "unexpected error", "wrong data",
+           "outside", "oversize"]
+MUST_BE_ZERO = ("wrong data", "outside", "oversize")
+OUTCOME_COLUMN = {"intact": "intact", "clean error": "clear error",
+                  "unexpected error": "unexpected error", "corrupt": "wrong data"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=int, nargs="?", default=10, help="runs per scenario")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     os.environ.update({"DMZOO_BACKOFF": "0.01", "DMZOO_TIMEOUT": "2,0.3", "DMZOO_QUIET": "1"})
     rng = random.Random(args.seed)
@@ -647,13 +1067,14 @@ def main() -> None:
         extra.remove("read-only data dir")
         print("note: skipping 'read-only data dir': cannot make a read-only folder here "
               "(mode bits ignored and no working 'chattr +i')", file=sys.stderr)
-    names = network + extra
-    stats = {n: {"runs": 0, "faults": 0, "intact": 0, "clean error": 0, "unexpected error": 0,
-                 "corrupt": 0} for n in names}
+    names = [n for n in network + extra if not args.only or args.only in n]
+    stats = {n: dict.fromkeys(COLUMNS, 0) for n in names}
     start = time.perf_counter()
     for _ in range(args.runs):
         for name in names:
+            RUN.update(oversize=False, outside=False)
             with tempfile.TemporaryDirectory() as tmp:
+                plant_bystanders(Path(tmp))
                 if name in EXTRA_SCENARIOS:
                     outcome, faults = run_extra(name, rng, Path(tmp))
                 else:
@@ -661,21 +1082,24 @@ def main() -> None:
                     faults1, faults2, expect_ok = scenario_table(rng, size)[name]
                     outcome, faults = run_one(name, faults1, faults2, expect_ok, size,
                                               rng.randrange(1 << 30), Path(tmp))
+                if not bystanders_intact(Path(tmp)):
+                    RUN["outside"] = True
             row = stats[name]
             row["runs"] += 1
             row["faults"] += faults
-            row[outcome] += 1
+            row[OUTCOME_COLUMN[outcome]] += 1
+            row["outside"] += RUN["outside"]
+            row["oversize"] += RUN["oversize"]
     elapsed = time.perf_counter() - start
-    cols = ["runs", "faults", "intact", "clean error", "unexpected error", "corrupt"]
     width = max(map(len, names)) + 2
-    print(f"{'scenario':<{width}}" + "".join(f"{c:>{len(c) + 2}}" for c in cols))
+    print(f"{'scenario':<{width}}" + "".join(f"{c:>{len(c) + 2}}" for c in COLUMNS))
     for name in names:
-        print(f"{name:<{width}}" + "".join(f"{stats[name][c]:>{len(c) + 2}}" for c in cols))
-    total = {c: sum(s[c] for s in stats.values()) for c in cols}
-    print(f"{'TOTAL':<{width}}" + "".join(f"{total[c]:>{len(c) + 2}}" for c in cols))
-    print(f"\n{total['runs']} runs in {elapsed:.1f}s; reported success with corrupt data: "
-          f"{total['corrupt']} (must be 0)")
-    sys.exit(1 if total["corrupt"] or total["unexpected error"] else 0)
+        print(f"{name:<{width}}" + "".join(f"{stats[name][c]:>{len(c) + 2}}" for c in COLUMNS))
+    total = {c: sum(s[c] for s in stats.values()) for c in COLUMNS}
+    print(f"{'TOTAL':<{width}}" + "".join(f"{total[c]:>{len(c) + 2}}" for c in COLUMNS))
+    zeros = ", ".join(f"{c}: {total[c]}" for c in MUST_BE_ZERO)
+    print(f"\n{total['runs']} runs in {elapsed:.1f}s; must be 0: {zeros}")
+    sys.exit(1 if any(total[c] for c in MUST_BE_ZERO) or total["unexpected error"] else 0)
 
 
 if __name__ == "__main__":

@@ -55,12 +55,22 @@ class StorageError(DmzooError):
     """Base of the data acquisition errors (download, checksum, cache)."""
 
 
-class DownloadError(StorageError):
-    """Every URL of a resource failed; the message lists each one and why."""
+class FetchError(StorageError):
+    """A resource file could not be obtained: catch this for "download failed" of any kind.
+
+    The rule: :class:`ChecksumError` when every source delivered a file but the bytes were
+    wrong everywhere (size or digest; a server sending more than the expected size counts
+    as wrong bytes); :class:`DownloadError` when at least one source failed for another
+    reason (network, HTTP status, HTML page, too slow), so retrying later may help.
+    """
 
 
-class ChecksumError(StorageError):
-    """A file's size or digest differs from the one recorded in the spec."""
+class DownloadError(FetchError):
+    """Not every source delivered the file; the message lists each URL and why it failed."""
+
+
+class ChecksumError(FetchError):
+    """A file's size or digest differs from the one recorded in the spec, from every source."""
 
 
 class OfflineError(StorageError):
@@ -68,7 +78,12 @@ class OfflineError(StorageError):
 
 
 class UnsafeArchiveError(StorageError):
-    """An archive member would land outside the extraction folder."""
+    """An archive member would land outside the extraction folder, or the archive would
+    expand past its size limit (an archive bomb)."""
+
+
+class CachePermissionError(StorageError, PermissionError):
+    """The cache exists but this user may not read or write it (not damage: ask its owner)."""
 
 
 class NotPreparedError(StorageError):
@@ -77,6 +92,11 @@ class NotPreparedError(StorageError):
 
 class DataFormatError(DmzooError, ValueError):
     """A data file is truncated, has a wrong header, or does not parse."""
+
+
+class DamagedCacheError(StorageError, DataFormatError):
+    """A prepared cache fails a check at ``setup()`` (missing, resized or out-of-range data);
+    ``dmzoo prepare NAME`` repairs it."""
 
 
 class SplitMismatchError(DmzooError, ValueError):
@@ -98,3 +118,9 @@ class SpecMismatchError(DmzooError, ValueError):
 
 class InvalidSettingError(DmzooError, ValueError):
     """An environment setting (e.g. ``DMZOO_LIGHTNING``) has a value dmzoo does not accept."""
+
+
+def shorten(text: object, limit: int = 120) -> str:
+    """``repr``-like echo of user input for messages, cut to ``limit`` characters."""
+    shown = repr(text) if isinstance(text, str) else str(text)
+    return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(str(text))} characters)"

@@ -15,6 +15,7 @@ from ..core.errors import (
     DataModuleNotFoundError,
     SpecError,
     VersionNotFoundError,
+    shorten,
 )
 from ..core.settings import env_str
 from ..core.spec import DataModuleSpec, normalize_name
@@ -155,7 +156,7 @@ class Registry:
         close = difflib.get_close_matches(name, self.all_names(), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return DataModuleNotFoundError(
-            f"no datamodule named {original!r}{hint} ('dmzoo list' shows what is installed)"
+            f"no datamodule named {shorten(original)}{hint} ('dmzoo list' shows what is installed)"
         )
 
     def list(

@@ -64,9 +64,11 @@ def test_prepare_list_verify_rm(capsys, stowed, file_server):
 
     code, out, _ = cli(capsys, "cache", "rm", "stowed@1.0.0")
     assert code == 0 and "removed dmzoo/stowed@1.0.0" in out
-    assert not storage.dataset_dir(v1).exists() and storage.is_prepared(v2)
+    # only the lock folder stays (a preparer waiting on it carries on)
+    assert [p.name for p in storage.dataset_dir(v1).iterdir()] == [".locks"]
+    assert storage.is_prepared(v2)
     assert cli(capsys, "cache", "rm", "dmzoo/stowed")[0] == 0
-    assert not storage.dataset_dir(v2).parent.exists()
+    assert [p.name for p in storage.dataset_dir(v2).iterdir()] == [".locks"]
     code, _, err = cli(capsys, "cache", "rm", "stowed")
     assert code == 1 and "nothing cached for 'stowed'" in err
 

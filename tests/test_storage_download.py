@@ -150,14 +150,14 @@ def test_md5_only_resource_is_verified(file_server):
     assert fetch_one(good).read_bytes() == data
     bad_res = resource("data.bin", data[:-1] + b"\0", [file_server.url_for("data.bin")],
                        md5_only=True)
-    with pytest.raises(DownloadError, match="md5"):
+    with pytest.raises(ChecksumError, match="md5"):
         fetch_one(make_spec(bad_res, name="bad"))
 
 
 def test_size_mismatch_is_rejected(file_server):
     data = served(file_server)
     res = resource("data.bin", data + b"x", [file_server.url_for("data.bin")])
-    with pytest.raises(DownloadError, match="size"):
+    with pytest.raises(ChecksumError, match="size"):
         fetch_one(make_spec(res))
 
 
@@ -200,7 +200,7 @@ def test_checksums_override_file(file_server, tmp_path, monkeypatch):
     data = served(file_server, name="upstream.bin", seed=7)
     recorded = resource("upstream.bin", b"the real upstream file", [file_server.url_for("upstream.bin")])
     spec = make_spec(recorded)
-    with pytest.raises(DownloadError):
+    with pytest.raises(ChecksumError):
         fetch_one(spec)  # the recorded checksum does not match the generated file
     table = tmp_path / "checksums.tsv"
     table.write_text(f"# generated\ntoy/upstream.bin\t{len(data)}\t{sha256(data)}\n")
@@ -208,7 +208,7 @@ def test_checksums_override_file(file_server, tmp_path, monkeypatch):
     assert fetch_one(spec).read_bytes() == data
     # verification stays on: a wrong override still fails
     table.write_text(f"upstream.bin\t{len(data)}\t{hashlib.sha256(b'x').hexdigest()}\n")
-    with pytest.raises(DownloadError):
+    with pytest.raises(ChecksumError):
         fetch_one(make_spec(recorded, name="other"))
 
 

@@ -549,7 +549,7 @@ def test_damaged_cache_is_reported(tmp_path, file_server):
     folder = storage.prepared_dir(dm.spec, tmp_path / "data")
     meta = json.loads((folder / "meta.json").read_text())
     (folder / "meta.json").write_text(json.dumps({**meta, "format": 99}))
-    with pytest.raises(DataFormatError, match="dmzoo cache remove"):
+    with pytest.raises(DataFormatError, match="repair it with 'dmzoo prepare dmzoo/mnist"):
         dmzoo.load_datamodule("mnist", data_dir=str(tmp_path / "data")).setup("fit")
 
 

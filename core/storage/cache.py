@@ -1,22 +1,25 @@
 """What is in the cache: list entries, re-verify them, remove them.
 
 Works from the folders on disk and their completion markers, so entries of
-uninstalled plugins are still listed, verified and removable.
+uninstalled plugins are still listed, verified and removable. Only folders that
+carry dmzoo's entry file (``.dmzoo-entry``, or the completion marker of an older
+dmzoo) are entries: a ``<root>/*/NAME/*`` folder that some other program put
+under a shared root is never listed, verified or removed.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AmbiguousNameError, ChecksumError, StorageError
+from ..errors import AmbiguousNameError, ChecksumError, StorageError, shorten
 from ..settings import env_str
 from ..spec import normalize_name
-from .checksums import accepted_forms, check, digest, effective
+from .checksums import accepted_forms, check, effective
 from .locks import locked
-from .paths import DOWNLOADS, MARKER, PREPARED, data_root, default_root
-from .prepare import read_marker
+from .paths import DOWNLOADS, ENTRY, LOCKS, MARKER, PREPARED, data_root, default_root, is_own
+from .prepare import prepared_problems, read_marker
+from .tempdirs import remove_path
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,8 @@ def list_cache(data_dir: str | Path | None = None) -> list[CacheEntry]:
     """Every cached dataset version under the cache roots."""
     entries = []
     for root in cache_roots(data_dir):
-        for version_dir in sorted(root.glob("*/*/*")):
-            if not version_dir.is_dir() or version_dir.name.startswith("."):
+        for version_dir in _candidates(root):
+            if not is_own(version_dir):
                 continue
             ns, name = version_dir.parent.parent.name, version_dir.parent.name
             marker = read_marker(version_dir)
@@ -75,18 +78,41 @@ def list_cache(data_dir: str | Path | None = None) -> list[CacheEntry]:
     return entries
 
 
+def _candidates(root: Path) -> list[Path]:
+    return [d for d in sorted(root.glob("*/*/*"))
+            if d.is_dir() and not d.is_symlink() and not d.name.startswith(".")]
+
+
+def _matcher(ref: str):
+    text, _, version = ref.partition("@")
+    ns, _, name = text.rpartition("/")
+    ns, name = normalize_name(ns) if ns else None, normalize_name(name)
+    return lambda e_ns, e_name, e_version: (e_name == name and (ns is None or e_ns == ns)
+                                            and (not version or e_version == version.strip()))
+
+
+def foreign(ref: str, data_dir: str | Path | None = None) -> list[Path]:
+    """Folders laid out like ``ref`` under the cache roots that dmzoo did not create."""
+    match = _matcher(ref)
+    return [d for root in cache_roots(data_dir) for d in _candidates(root)
+            if match(d.parent.parent.name, d.parent.name, d.name) and not is_own(d)]
+
+
 def select(ref: str | None, data_dir: str | Path | None = None) -> list[CacheEntry]:
     """Entries matching ``[namespace/]name[@version]`` (all entries for None)."""
     entries = list_cache(data_dir)
     if not ref:
         return entries
-    text, _, version = ref.partition("@")
-    ns, _, name = text.rpartition("/")
-    ns, name = normalize_name(ns) if ns else None, normalize_name(name)
-    hits = [e for e in entries if e.name == name and (ns is None or e.namespace == ns)
-            and (not version or e.version == version.strip())]
+    match = _matcher(ref)
+    hits = [e for e in entries if match(e.namespace, e.name, e.version)]
     if not hits:
-        raise StorageError(f"nothing cached for {ref!r}; 'dmzoo cache list' shows what is cached")
+        others = foreign(ref, data_dir)
+        if others:
+            raise StorageError(f"nothing cached for {shorten(ref)}: {others[0]} is not a dmzoo "
+                               f"cache folder (it has no {ENTRY}), so dmzoo leaves it alone; "
+                               "delete it yourself if it is really unwanted")
+        raise StorageError(f"nothing cached for {shorten(ref)}; 'dmzoo cache list' shows what "
+                           "is cached")
     providers = sorted({e.namespace for e in hits})
     if len(providers) > 1:
         raise AmbiguousNameError(f"{ref!r} is cached for several namespaces "
@@ -128,28 +154,18 @@ def verify_entry(entry: CacheEntry) -> list[str]:
                 check(path, rec.get("size"), algo, rec.get(algo, ""), label=str(path))
             except (ChecksumError, OSError) as exc:
                 problems.append(str(exc))
-    if marker:
-        prepared = folder / PREPARED
-        for rel, (size, sha) in marker.get("files", {}).items():
-            path = prepared / rel
-            if not path.is_file():
-                problems.append(f"prepared file {rel} is missing")
-            elif path.stat().st_size != size or digest(path) != sha:
-                problems.append(f"prepared file {rel} changed since it was prepared")
-    return problems
+    return problems + prepared_problems(folder, full=True)
 
 
 def remove(entry: CacheEntry) -> None:
-    """Delete one cached version; the marker goes first, so a half-removed one is never ready."""
+    """Delete one cached version under its prepare lock (a running ``prepare`` is waited for,
+    briefly). The marker goes first, so a half-removed one is never ready; the lock folder
+    stays, so a preparer waiting on it carries on and rebuilds."""
     folder = entry.path
+    if not is_own(folder):
+        raise StorageError(f"{folder} is not a dmzoo cache folder (no {ENTRY}); not removing it")
     with locked(folder, "prepare", quiet=True, timeout=2.0):
         (folder / MARKER).unlink(missing_ok=True)
-        for child in folder.iterdir():
-            if child.name != ".locks":
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-    shutil.rmtree(folder, ignore_errors=True)
-    for parent in (folder.parent, folder.parent.parent):  # tidy empty name/namespace folders
-        try:
-            parent.rmdir()
-        except OSError:
-            break
+        for child in sorted(folder.iterdir(), key=lambda c: c.name == ENTRY):
+            if child.name != LOCKS:
+                remove_path(child)

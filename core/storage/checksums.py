@@ -113,7 +113,7 @@ def overrides() -> dict[str, tuple[int | None, str]]:
     return _load(path, mtime)
 
 
-def _lookup(table: dict, spec: DataModuleSpec, filename: str, urls: Iterable[str] = ()):
+def lookup(table: dict, spec: DataModuleSpec, filename: str, urls: Iterable[str] = ()):
     for key in (f"{spec.namespace}/{spec.name}/{filename}", f"{spec.name}/{filename}",
                 *urls, filename):
         if key in table:
@@ -126,11 +126,11 @@ def effective(spec: DataModuleSpec, resource: Resource) -> Resource:
     table = overrides()
     if not table:
         return resource
-    hit = _lookup(table, spec, resource.filename, resource.urls)
+    hit = lookup(table, spec, resource.filename, resource.urls)
     if hit is not None:
         resource = replace(resource, size=hit[0], sha256=hit[1], md5=None)
     alternates = []
     for alt in resource.alternates:
-        alt_hit = next((h for n in alt.filenames if (h := _lookup(table, spec, n))), None)
+        alt_hit = next((h for n in alt.filenames if (h := lookup(table, spec, n))), None)
         alternates.append(replace(alt, size=alt_hit[0], sha256=alt_hit[1]) if alt_hit else alt)
     return replace(resource, alternates=tuple(alternates))

@@ -5,25 +5,36 @@ connection errors, 429 and 5xx); the body streams into ``<file>.part`` next to
 the target, a dropped connection resumes with a ``Range`` request (a server
 ignoring Range gets a full restart), an HTML page where data was expected is a
 failure. The ``.part`` is verified (size + sha256 or md5) and only then
-renamed to the target. Any failure moves on to the next URL; the final
-:class:`DownloadError` lists each URL and why it failed.
+renamed to the target. Any failure moves on to the next URL.
 
-Tuning (mainly for tests): ``DMZOO_TIMEOUT`` (seconds, ``read`` or
-``connect,read``; default 10,60) and ``DMZOO_BACKOFF`` (retry backoff factor,
-default 0.5).
+Limits: a download never grows past the resource's expected size (a
+``Content-Length`` announcing more, or a body running past it, ends that URL
+at once), and a transfer slower than ``DMZOO_MIN_RATE`` over its window ends
+that URL too. Resumes are unlimited while each one makes progress; a URL is
+given up after ``MAX_FAILURES_WITHOUT_PROGRESS`` drops in a row without a byte.
+A ``.part`` survives URL failures (the checksum decides whether it is kept), so
+the next URL or the next run continues where this one stopped.
+
+Error rule (see :class:`~dmzoo.core.errors.FetchError`): :class:`ChecksumError`
+when every URL delivered wrong bytes, :class:`DownloadError` otherwise.
+
+Settings: ``DMZOO_TIMEOUT`` (seconds, ``read`` or ``connect,read``; default
+10,60), ``DMZOO_BACKOFF`` (retry backoff factor, default 0.5) and
+``DMZOO_MIN_RATE`` (``bytes_per_s`` or ``bytes_per_s,window_s``; default
+1024,60).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import ChecksumError, DownloadError, StorageError
-from ..settings import env_str
+from ..errors import ChecksumError, DownloadError
+from ..settings import env_numbers, env_str
 from .checksums import verify
 
 if TYPE_CHECKING:
@@ -34,7 +45,7 @@ if TYPE_CHECKING:
 CHUNK = 1 << 16
 RETRIES = 3
 MAX_FAILURES_WITHOUT_PROGRESS = 3
-MAX_FAILURES = 20
+MAX_RESTARTS = 20  # wrong byte ranges / 416 answers before a URL is given up
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
@@ -42,24 +53,33 @@ class UrlFailed(Exception):
     """One URL did not give the file; the message says why (collected for the final error)."""
 
 
-def _float_env(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
-    raw = env_str(name)
-    if not raw:
-        return default
-    try:
-        values = tuple(float(v) for v in raw.split(","))
-    except ValueError:
-        raise StorageError(f"{name}={raw!r} is not a number (e.g. {name}=30)") from None
-    return values if len(values) == len(default) else (values[0],) * len(default)
+class TooLarge(ChecksumError):
+    """The server sent, or announced, more bytes than the resource has: wrong bytes."""
 
 
 def timeouts() -> tuple[float, float]:
     """``(connect, read)`` timeouts in seconds."""
-    raw = env_str("DMZOO_TIMEOUT")
-    if raw and "," not in raw:
-        return (10.0, _float_env("DMZOO_TIMEOUT", (60.0,))[0])
-    connect, read = _float_env("DMZOO_TIMEOUT", (10.0, 60.0))
+    if "," not in env_str("DMZOO_TIMEOUT"):
+        return (10.0, env_numbers("DMZOO_TIMEOUT", (60.0,), example="DMZOO_TIMEOUT=30")[0])
+    connect, read = env_numbers("DMZOO_TIMEOUT", (10.0, 60.0), example="DMZOO_TIMEOUT=5,30")
     return connect, read
+
+
+def backoff() -> float:
+    return env_numbers("DMZOO_BACKOFF", (0.5,), example="DMZOO_BACKOFF=0.5", allow_zero=True)[0]
+
+
+def min_rate() -> tuple[float, float]:
+    """``(bytes per second, window in seconds)`` below which a transfer is abandoned."""
+    if "," not in env_str("DMZOO_MIN_RATE"):
+        return (env_numbers("DMZOO_MIN_RATE", (1024.0,), example="DMZOO_MIN_RATE=1024")[0], 60.0)
+    rate, window = env_numbers("DMZOO_MIN_RATE", (1024.0, 60.0), example="DMZOO_MIN_RATE=1024,60")
+    return rate, window
+
+
+def check_settings() -> None:
+    """Validate the download settings now (before any lock or network is touched)."""
+    timeouts(), backoff(), min_rate()
 
 
 def new_session() -> requests.Session:
@@ -71,7 +91,7 @@ def new_session() -> requests.Session:
     from ... import __version__
 
     retry = Retry(total=RETRIES, connect=RETRIES, read=1, status=RETRIES, other=0,
-                  backoff_factor=_float_env("DMZOO_BACKOFF", (0.5,))[0], backoff_max=30,
+                  backoff_factor=backoff(), backoff_max=30,
                   status_forcelist=RETRY_STATUS, allowed_methods=("GET", "HEAD"),
                   raise_on_status=False, respect_retry_after_header=True)
     session = requests.Session()
@@ -122,11 +142,34 @@ def _content_range_start(value: str | None) -> int | None:
         return None
 
 
+def _too_large(resource: Resource, size: int, how: str) -> TooLarge:
+    return TooLarge(f"the server {how} {size} bytes of {resource.filename}, expected "
+                    f"{resource.size}; it serves a different (or endless) file")
+
+
+class RateGuard:
+    """Abandon a transfer that stays under the minimum rate for a whole window."""
+
+    def __init__(self) -> None:
+        self.rate, self.window = min_rate()
+        self.start, self.received = time.monotonic(), 0
+
+    def update(self, n: int) -> None:
+        self.received += n
+        elapsed = time.monotonic() - self.start
+        if elapsed >= self.window:
+            if self.received < self.rate * elapsed:
+                raise UrlFailed(f"transfer too slow ({self.received / elapsed:.0f} B/s over "
+                                f"{elapsed:.0f}s, minimum {self.rate:g} B/s; see DMZOO_MIN_RATE)")
+            self.start, self.received = time.monotonic(), 0
+
+
 def _download_http(session: requests.Session, url: str, part: Path, resource: Resource,
                    quiet: bool) -> None:
     """Stream ``url`` into ``part``, resuming it; raise :class:`UrlFailed` when hopeless."""
     errors = _network_errors()
-    failures = stalled = 0
+    restarts = stalled = 0
+    limit = resource.size
     while True:
         pos = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={pos}-"} if pos else {}
@@ -137,8 +180,8 @@ def _download_http(session: requests.Session, url: str, part: Path, resource: Re
         with response:
             if response.status_code == 416 and pos:
                 part.unlink()  # our partial file is longer than the remote one: restart
-                failures += 1
-                if failures > MAX_FAILURES:
+                restarts += 1
+                if restarts > MAX_RESTARTS:
                     raise UrlFailed("server keeps rejecting the byte range")
                 continue
             if response.status_code >= 400:
@@ -151,8 +194,8 @@ def _download_http(session: requests.Session, url: str, part: Path, resource: Re
             if response.status_code == 206:
                 if _content_range_start(response.headers.get("Content-Range")) != pos:
                     part.unlink(missing_ok=True)  # not the range we asked for: restart clean
-                    failures += 1
-                    if failures > MAX_FAILURES:
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
                         raise UrlFailed("server answers with the wrong byte ranges")
                     continue
                 mode = "ab"
@@ -160,37 +203,49 @@ def _download_http(session: requests.Session, url: str, part: Path, resource: Re
                 mode, pos = "wb", 0
             length = response.headers.get("Content-Length")
             total = pos + int(length) if length and length.isdigit() else resource.size
+            if limit is not None and total is not None and total > limit:
+                raise _too_large(resource, total, "announced")
             before = pos
+            guard = RateGuard()
             try:
                 with open(part, mode) as f, _progress(resource, total, pos, quiet) as bar:
-                    for chunk in response.raw.stream(CHUNK, decode_content=False):
+                    while chunk := response.raw.read1(CHUNK, decode_content=False):
                         if pos == 0 and not _expects_html(resource) and _looks_like_html(chunk):
                             raise UrlFailed("got an HTML page instead of the file "
                                             "(a login, quota or error page?)")
+                        if limit is not None and pos + len(chunk) > limit:
+                            raise _too_large(resource, pos + len(chunk), "sent at least")
                         f.write(chunk)
                         pos += len(chunk)
                         bar.update(len(chunk))
+                        guard.update(len(chunk))
+                if length and length.isdigit() and pos - before < int(length):
+                    raise ConnectionError("IncompleteRead: body ended early")
                 return
-            except errors as exc:
-                failures += 1
+            except (*errors, ConnectionError) as exc:
                 stalled = 0 if pos > before else stalled + 1
-                if failures > MAX_FAILURES or stalled >= MAX_FAILURES_WITHOUT_PROGRESS:
-                    raise UrlFailed(f"connection failed mid-download {failures} times, last: "
-                                    f"{_describe(exc)}") from None
+                if stalled >= MAX_FAILURES_WITHOUT_PROGRESS:
+                    raise UrlFailed(f"connection failed {stalled} times in a row without progress, "
+                                    f"last: {_describe(exc)}") from None
                 # loop: resume from the bytes already on disk with a Range request
 
 
-def _download_file_url(url: str, part: Path) -> None:
+def _download_file_url(url: str, part: Path, resource: Resource) -> None:
     source = Path(unquote(urlsplit(url).path))
     if not source.is_file():
         raise UrlFailed("no such local file")
-    shutil.copyfile(source, part)
+    size = source.stat().st_size
+    if resource.size is not None and size > resource.size:
+        raise _too_large(resource, size, "holds")
+    with open(source, "rb") as src, open(part, "wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
 
 
 def _fetch_to_part(session: requests.Session, url: str, part: Path, resource: Resource,
                    quiet: bool) -> None:
     if url.startswith("file://"):
-        _download_file_url(url, part)
+        _download_file_url(url, part, resource)
     elif url.startswith(("http://", "https://")):
         _download_http(session, url, part, resource, quiet)
     else:
@@ -218,20 +273,27 @@ def download(urls: list[str], dest: Path, resource: Resource, *, quiet: bool = T
     """Put a verified copy of ``resource`` at ``dest``, trying ``urls`` in order.
 
     The caller holds the resource lock, so ``<dest>.part`` belongs to this process.
+    Raises :class:`ChecksumError` when every URL gave wrong bytes, else
+    :class:`DownloadError`.
     """
     part = dest.with_name(dest.name + ".part")
     if not urls:
         raise DownloadError(f"{resource.filename}: no URL to download it from; set DMZOO_MIRROR "
                             "or use 'dmzoo prepare --from DIR'")
     tried: list[str] = []
+    wrong_bytes = 0
     session = new_session()
     try:
         for url in urls:
             try:
                 _fetch_verified(session, url, part, resource, quiet)
-            except (UrlFailed, ChecksumError) as exc:
+            except ChecksumError as exc:
                 tried.append(f"  {url}: {exc}")
-                part.unlink(missing_ok=True)
+                wrong_bytes += 1
+                part.unlink(missing_ok=True)  # wrong bytes: never resume from them
+                continue
+            except UrlFailed as exc:
+                tried.append(f"  {url}: {exc}")  # the .part stays: the next URL or run resumes it
                 continue
             with open(part, "rb") as f:
                 os.fsync(f.fileno())
@@ -239,6 +301,11 @@ def download(urls: list[str], dest: Path, resource: Resource, *, quiet: bool = T
             return dest
     finally:
         session.close()
+    if wrong_bytes == len(urls):
+        raise ChecksumError(f"could not download {resource.filename}: every URL gave wrong "
+                            "bytes:\n" + "\n".join(tried)
+                            + "\nThe published file may have changed; check the spec's checksum "
+                            "or set DMZOO_MIRROR to a trusted mirror")
     raise DownloadError(f"could not download {resource.filename}; every URL failed:\n"
                         + "\n".join(tried)
                         + "\nCheck your network, set DMZOO_MIRROR to a mirror, or download the "

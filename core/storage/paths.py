@@ -15,6 +15,8 @@ DOWNLOADS = "downloads"
 PREPARED = "prepared"
 MARKER = "COMPLETE.json"
 LOCKS = ".locks"
+ENTRY = ".dmzoo-entry"  # written first in every dataset folder dmzoo creates: "this is ours"
+OWN_NAMES = frozenset({DOWNLOADS, PREPARED, MARKER, LOCKS, ENTRY})
 
 
 def default_root() -> Path:
@@ -57,3 +59,22 @@ def dataset_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Pat
         raise StorageError("this datamodule has no spec, so dmzoo does not know where its data "
                            "lives; load it with dmzoo.load_datamodule(name) or register its spec")
     return data_root(spec, data_dir) / spec.namespace / spec.name / spec.version
+
+
+def claim(folder: Path, ref: str) -> None:
+    """Mark ``folder`` as a dmzoo dataset folder (``cache list``/``rm`` touch nothing else)."""
+    entry = folder / ENTRY
+    if not entry.exists():
+        entry.write_text(f"dmzoo dataset folder for {ref}; managed by 'dmzoo cache'\n",
+                         encoding="utf-8")
+
+
+def is_own(folder: Path) -> bool:
+    """Whether ``folder`` carries dmzoo's entry file (or a marker of an older dmzoo)."""
+    if (folder / ENTRY).is_file():
+        return True
+    try:
+        head = (folder / MARKER).read_text(encoding="utf-8")[:200]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"format"' in head and '"ref"' in head

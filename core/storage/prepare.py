@@ -13,25 +13,47 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ChecksumError, NotPreparedError, OfflineError
+from ..errors import (
+    CachePermissionError,
+    ChecksumError,
+    DamagedCacheError,
+    NotPreparedError,
+    OfflineError,
+    StorageError,
+)
 from ..settings import env_flag
 from .checksums import Expect, accepted_forms, check, digest, effective, expected_digest
-from .download import download
+from .download import check_settings, download
+from .extract import is_gzip
 from .locks import locked, writable_dir
-from .paths import DOWNLOADS, MARKER, PREPARED, dataset_dir
+from .paths import DOWNLOADS, MARKER, OWN_NAMES, PREPARED, claim, dataset_dir
 from .sources import accepted_names, find_local, import_dir, offline, resource_urls
+from .tempdirs import clear_unknown, make_temp_dir
 
 if TYPE_CHECKING:
     from ..spec import DataModuleSpec, Resource
 
 Build = Callable[[Mapping[str, Path], Path], Any]
 MARKER_FORMAT = 1
+_repairing: ContextVar[bool] = ContextVar("dmzoo_repairing", default=False)
+
+
+@contextmanager
+def repairing() -> Iterator[None]:
+    """Within the block, ``prepare`` re-hashes a prepared dataset and rebuilds it if damaged
+    (``dmzoo prepare`` runs in this mode; a plain ``prepare_data()`` only does the cheap checks)."""
+    token = _repairing.set(True)
+    try:
+        yield
+    finally:
+        _repairing.reset(token)
 
 
 def auto_quiet(quiet: bool | None) -> bool:
@@ -73,7 +95,7 @@ def _import(folder: Path, downloads: Path, res: Resource) -> tuple[Path, Expect]
             check(tmp, *expect, label=str(candidate))
         except ChecksumError as exc:
             tmp.unlink(missing_ok=True)
-            problems.append(str(exc))
+            problems.append(str(exc) + _regzip_hint(candidate, res))
             continue
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -86,8 +108,24 @@ def _import(folder: Path, downloads: Path, res: Resource) -> tuple[Path, Expect]
     raise OfflineError(f"--from {folder}: {res.filename} is missing")
 
 
-def _fetch(spec: DataModuleSpec, resource: Resource, folder: Path,
-           quiet: bool) -> tuple[Path, Expect]:
+def _regzip_hint(candidate: Path, res: Resource) -> str:
+    """For a gzip file that is not the published one: say the decompressed form is accepted."""
+    plain = [n for alt in res.alternates for n in alt.filenames]
+    if not plain or not is_gzip(candidate):
+        return ""
+    return (f" (it is gzip, but not the published gzip file; the decompressed file is accepted: "
+            f"run 'gunzip -k {candidate}' and put {plain[0]!r} in the folder)")
+
+
+def _clear_import_temps(downloads: Path, res: Resource) -> None:
+    """Temp copies left by a killed ``--from`` import of this resource (resource lock held)."""
+    for name in accepted_names(res):
+        for leftover in downloads.glob(f".{name}.import-*"):
+            leftover.unlink(missing_ok=True)
+
+
+def _fetch(spec: DataModuleSpec, resource: Resource, folder: Path, quiet: bool,
+           imported: list[Path] | None = None) -> tuple[Path, Expect]:
     """``resource`` in the dataset ``folder``: cached, imported (``--from``) or downloaded."""
     res = effective(spec, resource)
     downloads = folder / DOWNLOADS
@@ -95,13 +133,18 @@ def _fetch(spec: DataModuleSpec, resource: Resource, folder: Path,
     if hit:
         return hit
     writable_dir(downloads)
+    claim(folder, spec.ref)
     with locked(folder, f"resource-{res.filename}", quiet=quiet):
+        _clear_import_temps(downloads, res)
         hit = _cached(downloads, res, repair=True)
         if hit:
             return hit
         source = import_dir()
         if source is not None:
-            return _import(source, downloads, res)
+            hit = _import(source, downloads, res)
+            if imported is not None:
+                imported.append(hit[0])
+            return hit
         if offline():
             raise OfflineError(_missing_message(spec, [res], downloads))
         path = download(resource_urls(spec, resource), downloads / res.filename, res, quiet=quiet)
@@ -125,28 +168,40 @@ def fetch(spec: DataModuleSpec, resource: Resource, *, data_dir: str | Path | No
 
 
 def _fetch_all(spec: DataModuleSpec, folder: Path, quiet: bool) -> dict[str, tuple[Path, Expect]]:
-    files, missing = {}, []
-    for resource in spec.resources:
-        try:
-            files[resource.filename] = _fetch(spec, resource, folder, quiet)
-        except OfflineError:
-            missing.append(resource)
-    if not missing:
-        return files
-    # name every missing file at once, not one per run
+    files, missing, imported = {}, [], []
     source = import_dir()
-    if source is None:
-        raise OfflineError(_missing_message(spec, missing, folder / DOWNLOADS))
-    raise OfflineError(f"--from {source}: {len(missing)} file(s) of {spec.ref} not found: "
-                       f"{_names(missing)}. "
-                       f"Put them in {source} (the published files, or the decompressed forms "
-                       "listed) and run again")
+    try:
+        for resource in spec.resources:
+            try:
+                files[resource.filename] = _fetch(spec, resource, folder, quiet, imported)
+            except OfflineError:
+                missing.append(resource)
+        if missing:  # name every missing file at once, not one per run
+            raise OfflineError(_missing_message(spec, missing, folder / DOWNLOADS) if source is None
+                               else f"--from {source}: {len(missing)} file(s) of {spec.ref} not "
+                               f"found: {_names(missing)}. Put them in {source} (the published "
+                               "files, or the decompressed forms listed) and run again; nothing "
+                               "was imported")
+    except BaseException:
+        for path in imported:  # a failed --from leaves nothing behind
+            path.unlink(missing_ok=True)
+        raise
+    return files
 
 
 # -- the prepared dataset ----------------------------------------------------------------------
+def _permission_error(path: Path, exc: OSError) -> CachePermissionError:
+    return CachePermissionError(f"no permission to read {path} ({exc.strerror}); the cache "
+                                "belongs to another user or has restrictive modes: ask its owner "
+                                "to make it readable (chmod -R a+rX), or use your own data_dir=")
+
+
 def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The completion marker, or None when absent or not a marker this dmzoo wrote."""
     try:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except PermissionError as exc:
+        raise _permission_error(folder / MARKER, exc) from None
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("format") == MARKER_FORMAT else None
@@ -162,15 +217,70 @@ def is_prepared(spec: DataModuleSpec, data_dir: str | Path | None = None) -> boo
     return _is_ready(dataset_dir(spec, data_dir), spec)
 
 
+def prepared_problems(folder: Path, *, full: bool) -> list[str]:
+    """What is wrong with ``prepared/`` against the marker's manifest: missing, resized (and,
+    with ``full``, re-hashed) or extra files, or a marker that is not one. Empty when intact."""
+    marker = read_marker(folder)
+    if marker is None:
+        return [f"{folder / MARKER} is not a dmzoo completion marker (garbage or another "
+                "format)"] if (folder / MARKER).exists() else []
+    files = marker.get("files")
+    if not isinstance(files, dict):
+        return [f"{folder / MARKER} has no file manifest"]
+    prepared, problems = folder / PREPARED, []
+    for rel, record in files.items():
+        path = prepared / rel
+        try:
+            size = path.stat().st_size
+        except PermissionError as exc:
+            raise _permission_error(path, exc) from None
+        except OSError:
+            problems.append(f"prepared file {rel} is missing")
+            continue
+        if not os.access(path, os.R_OK):
+            raise _permission_error(path, PermissionError(13, "Permission denied"))
+        want = record[0] if isinstance(record, list) and record else None
+        if size != want:
+            problems.append(f"prepared file {rel} changed since it was prepared ({size} bytes, "
+                            f"expected {want})")
+        elif full and digest(path) != record[1]:
+            problems.append(f"prepared file {rel} changed since it was prepared")
+    if full and prepared.is_dir():
+        extra = sorted(p.relative_to(prepared).as_posix() for p in prepared.rglob("*")
+                       if (p.is_file() or p.is_symlink()) and
+                       p.relative_to(prepared).as_posix() not in files)
+        problems += [f"prepared/{rel} is not part of the prepared dataset" for rel in extra]
+    return problems
+
+
 def prepared_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Path:
-    """The prepared folder, or :class:`NotPreparedError` saying how to prepare it."""
+    """The prepared folder after the cheap checks (every manifest file present, with its size).
+
+    :class:`NotPreparedError` saying how to prepare it, :class:`DamagedCacheError` saying
+    how to repair it, :class:`CachePermissionError` when it cannot be read.
+    """
     folder = dataset_dir(spec, data_dir)
     if not _is_ready(folder, spec):
         raise NotPreparedError(
             f"{spec.ref} is not prepared in {folder}; call prepare_data() first (on one process, "
-            f"e.g. rank 0) or run 'dmzoo prepare {spec.qualified_name} --version {spec.version}'"
-            + (f" --data-dir {data_dir}" if data_dir is not None else ""))
+            f"e.g. rank 0) or run '{_prepare_command(spec, data_dir)}'")
+    problems = prepared_problems(folder, full=False)
+    if problems:
+        raise damaged(spec, problems[0], data_dir)
     return folder / PREPARED
+
+
+def _prepare_command(spec: DataModuleSpec, data_dir: str | Path | None) -> str:
+    return (f"dmzoo prepare {spec.qualified_name} --version {spec.version}"
+            + (f" --data-dir {data_dir}" if data_dir is not None else ""))
+
+
+def damaged(spec: DataModuleSpec, problem: str, data_dir: str | Path | None = None
+            ) -> DamagedCacheError:
+    """The error for a prepared cache that fails a check, naming the command that repairs it."""
+    return DamagedCacheError(f"the prepared cache of {spec.ref} in {dataset_dir(spec, data_dir)} "
+                             f"is damaged ({problem}); repair it with "
+                             f"'{_prepare_command(spec, data_dir)}'")
 
 
 def manifest(folder: Path) -> dict[str, list[Any]]:
@@ -182,11 +292,11 @@ def manifest(folder: Path) -> dict[str, list[Any]]:
 
 
 def _clear_stale(folder: Path) -> None:
-    """Remove what an interrupted run left: the marker first, so nothing looks ready."""
+    """Remove what an interrupted run left: the marker first, so nothing looks ready, then the
+    old build and every temp folder or file of any kind (prepare lock held)."""
     (folder / MARKER).unlink(missing_ok=True)
     shutil.rmtree(folder / PREPARED, ignore_errors=True)
-    for leftover in folder.glob("prepared.tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    clear_unknown(folder, set(OWN_NAMES))
 
 
 def _write_marker(folder: Path, spec: DataModuleSpec, files: dict[str, tuple[Path, Expect]],
@@ -210,25 +320,50 @@ def _write_marker(folder: Path, spec: DataModuleSpec, files: dict[str, tuple[Pat
     os.replace(tmp, folder / MARKER)
 
 
+def _usable(folder: Path, spec: DataModuleSpec, quiet: bool) -> bool:
+    """Ready and passing the checks (full ones in repair mode); a damaged one is cleared."""
+    if not _is_ready(folder, spec):
+        return False
+    repair = _repairing.get()
+    problems = prepared_problems(folder, full=repair)
+    if repair and not problems:
+        _fetch_all(spec, folder, quiet)  # re-verifies downloads, replacing any corrupt one
+    if not problems:
+        return True
+    print(f"dmzoo: rebuilding the damaged prepared cache of {spec.ref}: {problems[0]}",
+          file=sys.stderr)
+    (folder / MARKER).unlink(missing_ok=True)
+    return False
+
+
 def prepare(spec: DataModuleSpec, build: Build | None, *, data_dir: str | Path | None = None,
             quiet: bool | None = None) -> Path:
     """Make ``spec``'s data ready once (idempotent, cross-process safe); return ``prepared/``.
 
     ``build(files, out_dir)`` gets ``{resource filename: verified path}`` (the
     path may be a decompressed alternate; read it with ``open_maybe_gzip``)
-    and a fresh empty ``out_dir`` to write into.
+    and a fresh empty ``out_dir`` to write into. The answer is decided with the
+    dataset lock held (a ``dmzoo cache rm`` in progress is waited for); only a
+    read-only prepared cache is answered without the lock.
     """
     folder = dataset_dir(spec, data_dir)
-    if _is_ready(folder, spec):
-        return folder / PREPARED
+    check_settings()
     quiet = auto_quiet(quiet)
-    writable_dir(folder)
+    try:
+        writable_dir(folder)
+    except StorageError:
+        if not _is_ready(folder, spec):
+            raise
+        prepared_dir(spec, data_dir)  # a read-only prepared cache: the cheap checks only
+        return folder / PREPARED
     with locked(folder, "prepare", quiet=quiet):
-        if _is_ready(folder, spec):  # another process finished while we waited
+        claim(folder, spec.ref)
+        if _usable(folder, spec, quiet):  # ready, perhaps finished by another process
+            clear_unknown(folder, set(OWN_NAMES))
             return folder / PREPARED
         files = _fetch_all(spec, folder, quiet)
         _clear_stale(folder)
-        tmp = Path(tempfile.mkdtemp(prefix="prepared.tmp-", dir=folder))
+        tmp = make_temp_dir(folder, "prepared.tmp-")
         try:
             if build is not None:
                 build({name: path for name, (path, _) in files.items()}, tmp)

@@ -1,6 +1,9 @@
 """Where resource files may come from: URLs (mirrors, hooks), a local folder, or nowhere.
 
-- ``DMZOO_MIRROR=<base>``: ``<base>/<datamodule name>/<file name>`` is tried first.
+- ``DMZOO_MIRROR=<base>`` (an ``http://``, ``https://`` or ``file://`` URL) is tried first:
+  ``<base>/<name>/<file>`` for the first-party ``dmzoo`` namespace, and
+  ``<base>/<namespace>/<name>/<file>`` for every other namespace, so ``acme/mnist`` and
+  ``dmzoo/mnist`` never share a mirror folder (see :func:`mirror_url`).
 - the ``dmzoo_resource_urls`` hook edits the list after the spec's URLs.
 - ``import_from(folder)``: take files from ``folder`` only (``dmzoo prepare --from``).
 - ``DMZOO_OFFLINE=1``: no network at all.
@@ -14,12 +17,13 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import StorageError
+from ..errors import InvalidSettingError, StorageError, shorten
 from ..settings import env_flag, env_str
 
 if TYPE_CHECKING:
     from ..spec import DataModuleSpec, Resource
 
+FIRST_PARTY = "dmzoo"
 _import_dir: ContextVar[Path | None] = ContextVar("dmzoo_import_dir", default=None)
 
 
@@ -32,7 +36,7 @@ def import_from(folder: str | Path) -> Iterator[Path]:
     """Within the block, resources are taken (verified) from ``folder`` instead of the network."""
     path = Path(folder).expanduser()
     if not path.is_dir():
-        raise StorageError(f"--from {folder}: no such folder; give the folder holding the "
+        raise StorageError(f"--from {shorten(str(folder))}: no such folder; give the folder holding the "
                            "downloaded files (e.g. the published .gz files)")
     token = _import_dir.set(path)
     try:
@@ -61,12 +65,27 @@ def find_local(folder: Path, resource: Resource) -> list[Path]:
     return found
 
 
+def mirror_base() -> str:
+    """``DMZOO_MIRROR`` without its trailing slash; ``""`` when unset."""
+    base = env_str("DMZOO_MIRROR")
+    if base and not base.startswith(("http://", "https://", "file://")):
+        raise InvalidSettingError(f"DMZOO_MIRROR={shorten(base, 60)} is not an http://, https:// "
+                                  "or file:// URL; e.g. DMZOO_MIRROR=https://mirror.example.org/dmzoo")
+    return base.rstrip("/")
+
+
+def mirror_url(base: str, spec: DataModuleSpec, filename: str) -> str:
+    """``<base>/<name>/<file>`` for namespace ``dmzoo``, else ``<base>/<namespace>/<name>/<file>``."""
+    folder = spec.name if spec.namespace == FIRST_PARTY else f"{spec.namespace}/{spec.name}"
+    return f"{base}/{folder}/{filename}"
+
+
 def resource_urls(spec: DataModuleSpec, resource: Resource) -> list[str]:
     """URLs to try, in order: ``DMZOO_MIRROR``, the spec's, then plugin hook edits."""
     urls: list[str] = []
-    mirror = env_str("DMZOO_MIRROR")
+    mirror = mirror_base()
     if mirror:
-        urls.append(f"{mirror.rstrip('/')}/{spec.name}/{resource.filename}")
+        urls.append(mirror_url(mirror, spec, resource.filename))
     urls.extend(resource.urls)
     from ...registry import get_registry
     from ...registry.discovery import call_each

@@ -91,6 +91,9 @@ class VisionDataModule(DataModule):
     DIMS: ClassVar[tuple[int, int, int]] = (1, 28, 28)
     CLASSES: ClassVar[tuple[str, ...]] = ()
     AUGMENT: ClassVar[Mapping[str, Any]] = {}
+    #: whether the cached splits hold exactly the spec's split counts (False where an
+    #: option such as joined extra rows or another upstream split changes them)
+    ROWS_FOLLOW_SPEC: ClassVar[bool] = True
     #: dtype of the cached label arrays (signed where unlabeled rows carry -1)
     LABEL_DTYPE: ClassVar[Any] = np.uint8
 
@@ -217,7 +220,7 @@ class VisionDataModule(DataModule):
             except (OSError, ValueError) as exc:
                 raise DataFormatError(
                     f"the prepared cache in {folder} is damaged ({exc}); remove it with "
-                    f"'dmzoo cache remove {self._require_spec().qualified_name}' and prepare again") from None
+                    f"'dmzoo cache rm {self._require_spec().qualified_name}' and prepare again") from None
             for split, arrays in cache.items():
                 n = meta["counts"][split]
                 for key, array in arrays.items():
@@ -227,6 +230,9 @@ class VisionDataModule(DataModule):
                         raise DataFormatError(
                             f"{folder / f'{split}_{key}.npy'} has shape {array.shape} "
                             f"{array.dtype}, expected {want} {dtype}; remove the cache and prepare again")
+            storage.check_arrays(self._require_spec(), cache, labels=self._labels_key,
+                                 num_classes=self.num_classes, data_dir=self.data_dir,
+                                 rows_follow_spec=self.ROWS_FOLLOW_SPEC)
             self._meta, self._cache = meta, cache
         return self._cache
 
@@ -480,7 +486,8 @@ class _IDXDataModule(VisionDataModule):
         out: dict[str, dict[str, np.ndarray]] = {"train": {}, "test": {}}
         for stem, split, kind in specs.IDX_FILES:
             shape = (28, 28) if kind == "images" else ()
-            out[split][kind] = read_idx(files[f"{stem}.gz"], item_shape=shape, name=stem)
+            out[split][kind] = read_idx(files[f"{stem}.gz"], item_shape=shape, name=stem,
+                                        count=(storage.expected_counts(cls.SPEC) or {}).get(split))
         for split, arrays in out.items():
             if len(arrays["images"]) != len(arrays["labels"]):
                 raise DataFormatError(
@@ -532,8 +539,9 @@ class _CIFARDataModule(VisionDataModule):
     @classmethod
     def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
         members = (*cls.TRAIN_MEMBERS, *cls.TEST_MEMBERS)
+        counts = storage.expected_counts(cls.SPEC)
         parsed = read_cifar_archive(files[cls.ARCHIVE], members, label_bytes=cls.LABEL_BYTES,
-                                    name=cls.ARCHIVE)
+                                    name=cls.ARCHIVE, records=counts and sum(counts.values()))
         out = {}
         for split, names in (("train", cls.TRAIN_MEMBERS), ("test", cls.TEST_MEMBERS)):
             images = np.concatenate([parsed[m][0] for m in names])

@@ -19,6 +19,8 @@ from .datamodules import VisionDataModule
 class JoinedTrainDataModule(VisionDataModule):
     """Base for datamodules whose train cache ends with an optional part (see module doc)."""
 
+    ROWS_FOLLOW_SPEC = False  # options change the cached row counts
+
     #: the key of the optional part in ``meta.json``'s counts (``"extra"``, ``"unlabeled"``)
     JOINED: ClassVar[str] = ""
 

@@ -70,6 +70,25 @@ class Slow(Fault):
     after: int | None = None
 
 
+@dataclass
+class Endless(Fault):
+    """Serve the file, then zeros until the client hangs up (a runaway mirror).
+
+    ``announce=True`` sends a ``Content-Length`` of 1 TB first; otherwise the body is
+    close-delimited (no length). At most ``cap`` bytes are sent in all.
+    """
+
+    announce: bool = False
+    cap: int = 1 << 30
+
+
+@dataclass
+class Trickle(Fault):
+    """Send the body one byte every ``interval`` seconds (a server that never quite stalls)."""
+
+    interval: float = 0.5
+
+
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>quota exceeded</body></html>"
 
 
@@ -82,6 +101,7 @@ class FileServer:
         self.range_support = range_support
         self.log: list[tuple[str, str, str | None, int]] = []  # (method, path, Range, status)
         self.faults_fired = 0  # how many requests got a fault instead of the plain file
+        self.bytes_sent = 0  # body bytes written for faulty answers (Endless, Trickle)
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -204,6 +224,8 @@ def _handler_for(server: FileServer) -> type[BaseHTTPRequestHandler]:
                 return self._simple(self.command, path, rng, fault.code, b"error\n", "text/plain")
             if isinstance(fault, Html):
                 return self._simple(self.command, path, rng, 200, HTML_PAGE, "text/html")
+            if isinstance(fault, Endless):
+                return self._endless(path, rng, fault)
             file = (server.root / path).resolve()
             if server.root.resolve() not in file.parents or not file.is_file():
                 return self._simple(self.command, path, rng, 404, b"not found\n", "text/plain")
@@ -236,6 +258,15 @@ def _handler_for(server: FileServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
+            if isinstance(fault, Trickle):
+                for i in range(len(payload)):
+                    if server._stopping.wait(fault.interval):
+                        break
+                    self.wfile.write(payload[i:i + 1])
+                    self.wfile.flush()
+                    server.bytes_sent += 1
+                self.close_connection = True
+                return
             if isinstance(fault, Slow) and fault.after is not None:
                 self.wfile.write(payload[: fault.after])
                 self.wfile.flush()
@@ -244,6 +275,28 @@ def _handler_for(server: FileServer) -> type[BaseHTTPRequestHandler]:
                     return
                 payload = payload[fault.after:]
             self.wfile.write(payload)
+
+        def _endless(self, path: str, rng: str | None, fault: Endless) -> None:
+            server._record(self.command, path, rng, 200)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if fault.announce:
+                self.send_header("Content-Length", str(10**12))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            if self.command == "HEAD":
+                return
+            chunk = (server.root / path).read_bytes() if (server.root / path).is_file() else b""
+            sent = 0
+            try:
+                while sent < fault.cap and not server._stopping.is_set():
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+                    server.bytes_sent += len(chunk)
+                    chunk = bytes(1 << 16)
+            except OSError:
+                pass  # the client hung up: what a careful client does
 
         def _simple(self, method: str, path: str, rng: str | None, code: int, payload: bytes,
                     ctype: str, headers: dict[str, str] | None = None) -> None:

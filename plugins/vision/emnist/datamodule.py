@@ -25,7 +25,7 @@ from dmzoo.core.errors import DataFormatError, InvalidArgumentError
 
 from ..datamodules import VisionDataModule
 from ..fixtures import gzip_bytes, idx_bytes
-from ..formats import REDOWNLOAD, check_labels, read_idx
+from ..formats import check_labels, read_idx, redownload
 from ..npy_rows import NpyRows
 from . import spec as emnist_spec
 
@@ -41,7 +41,7 @@ def _find(folder: Path, name: str, archive: str) -> Path:
     found = sorted(folder.rglob(name))
     if not found:
         raise DataFormatError(f"{archive}: archive lacks member {name}; this is not the upstream "
-                              f"EMNIST gzip.zip: {REDOWNLOAD}")
+                              f"EMNIST gzip.zip: {redownload(archive)}")
     return found[0]
 
 
@@ -56,7 +56,7 @@ def read_part(folder: Path, split: str, part: str) -> tuple[np.ndarray, np.ndarr
     if split == "letters":  # upstream labels 1..26
         if labels.size and int(labels.min()) < 1:
             raise DataFormatError(f"{labels_name}: label {int(labels.min())} is out of range "
-                                  f"1-26 for EMNIST letters; {REDOWNLOAD}")
+                                  f"1-26 for EMNIST letters; {redownload(archive)}")
         labels = labels - 1
     check_labels(labels, len(classes), labels_name)
     return images, labels
@@ -88,6 +88,8 @@ class EMNISTDataModule(VisionDataModule):
     28 x 28 crop); no flips, which would change characters. ``mean``/``std`` are those of
     the chosen split's training images.
     """
+
+    ROWS_FOLLOW_SPEC = False  # options change the cached row counts
 
     SPEC = emnist_spec.EMNIST
     DIMS = (1, 28, 28)
@@ -143,7 +145,7 @@ class EMNISTDataModule(VisionDataModule):
         out_dir, archive = Path(out_dir), files[emnist_spec.ARCHIVE]
         if not zipfile.is_zipfile(archive):  # a cut zip loses its directory, at the end
             raise DataFormatError(f"{emnist_spec.ARCHIVE}: not a zip archive (truncated or "
-                                  f"corrupt); {REDOWNLOAD}")
+                                  f"corrupt); {redownload(archive)}")
         upstream = out_dir / ".upstream"
         try:
             storage.extract(archive, upstream)

@@ -22,7 +22,7 @@ import numpy as np
 from dmzoo.core.errors import DataFormatError
 
 from ..fixtures import tar_gz_bytes
-from ..formats import REDOWNLOAD, check_labels
+from ..formats import check_labels, redownload
 from ..joined import JoinedTrainDataModule
 from ..npy_rows import NpyRows
 from ..resized_crop import RandomResizedCropFlip
@@ -40,7 +40,7 @@ def upright(raw: bytes | np.ndarray) -> np.ndarray:
 
 
 def _bad(label: str, why: str) -> DataFormatError:
-    return DataFormatError(f"{label}: {why}; {REDOWNLOAD}")
+    return DataFormatError(f"{label}: {why}; {redownload(label)}")
 
 
 def _check_size(label: str, member: tarfile.TarInfo) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from dmzoo.core.errors import DataFormatError, MissingExtraError
 
-from ..formats import REDOWNLOAD
+from ..formats import redownload
 from ..joined import JoinedTrainDataModule
 from ..npy_rows import NpyRows
 from . import spec as svhn_spec
@@ -45,7 +45,7 @@ def _matlab(label: str) -> Iterator[Any]:
         yield sio
     except (ValueError, TypeError, OSError, EOFError, zlib.error, sio.matlab.MatReadError) as exc:
         raise DataFormatError(f"{label}: cannot read it as a MATLAB v5 file ({exc}); it is "
-                              f"corrupt or truncated: {REDOWNLOAD}") from None
+                              f"corrupt or truncated: {redownload(label)}") from None
 
 
 def read_mat(path: str | Path, name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -56,18 +56,18 @@ def read_mat(path: str | Path, name: str | None = None) -> tuple[np.ndarray, np.
     images, y = mat.get("X"), mat.get("y")
     if images is None or y is None:
         raise DataFormatError(f"{label}: lacks the variables X and y of the SVHN cropped-digit "
-                              f"files; {REDOWNLOAD}")
+                              f"files; {redownload(path)}")
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[:3] != (32, 32, 3):
         raise DataFormatError(f"{label}: X is {images.shape} {images.dtype}, expected "
-                              f"32 x 32 x 3 x N uint8; {REDOWNLOAD}")
+                              f"32 x 32 x 3 x N uint8; {redownload(path)}")
     n = images.shape[3]
     if y.shape != (n, 1):
         raise DataFormatError(f"{label}: y has shape {y.shape} for {n} images, expected "
-                              f"({n}, 1); {REDOWNLOAD}")
+                              f"({n}, 1); {redownload(path)}")
     digits = y[:, 0]
     if n and (not np.array_equal(digits, np.round(digits)) or digits.min() < 1 or digits.max() > 10):
         raise DataFormatError(f"{label}: labels must be whole numbers 1-10, found "
-                              f"{digits.min()}..{digits.max()}; {REDOWNLOAD}")
+                              f"{digits.min()}..{digits.max()}; {redownload(path)}")
     return images, (digits.astype(np.int64) % 10).astype(np.uint8)  # upstream 10 means digit 0
 
 
@@ -78,7 +78,7 @@ def image_count(path: str | Path, name: str) -> int:
     shape = shapes.get("X", ())
     if len(shape) != 4 or tuple(shape[:3]) != (32, 32, 3):
         raise DataFormatError(f"{name}: X has shape {shape or 'missing'}, expected 32 x 32 x 3 x N; "
-                              f"{REDOWNLOAD}")
+                              f"{redownload(path)}")
     return int(shape[3])
 
 
@@ -162,7 +162,7 @@ class SVHNDataModule(JoinedTrainDataModule):
             extra_images, extra_labels = read_mat(files[names["extra"]], names["extra"])
             if len(extra_labels) != n_extra:
                 raise DataFormatError(f"{names['extra']}: X holds {len(extra_labels)} images, its "
-                                      f"header said {n_extra}; {REDOWNLOAD}")
+                                      f"header said {n_extra}; {redownload(files[names['extra']])}")
             write_images(out, extra_images)
         np.save(out_dir / "train_labels.npy", np.concatenate([train_labels, extra_labels]))
 

@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_list)
 
-    p = csub.add_parser("verify", help="re-check checksums of cached files")
+    p = csub.add_parser("verify", help="re-check checksums of cached files, and look for extra "
+                        "files and a damaged completion marker")
     p.add_argument("name", nargs="?", help="[namespace/]name[@version]; all when omitted")
     p.add_argument("--data-dir", help="cache root to look in")
     p.set_defaults(handler=cmd_verify)
@@ -71,8 +72,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         bad += bool(problems)
     if bad:
-        print(f"{bad} cached version(s) damaged; fix with 'dmzoo cache rm NAME@VERSION' then "
-              "'dmzoo prepare NAME --version VERSION'", file=sys.stderr)
+        print(f"{bad} cached version(s) damaged; repair with 'dmzoo prepare NAME --version "
+              "VERSION' (it re-checks and rebuilds), or delete with 'dmzoo cache rm NAME@VERSION'",
+              file=sys.stderr)
     return 1 if bad else 0
 
 
@@ -82,6 +84,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
     for entry in storage.select(args.name, args.data_dir):
         storage.remove(entry)
         print(f"removed {entry.ref} ({human_size(entry.size)}) from {entry.path}")
+    for path in storage.foreign(args.name, args.data_dir):
+        print(f"left alone {path}: not a dmzoo cache folder", file=sys.stderr)
     return 0
 
 
@@ -93,7 +97,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         os.environ["DMZOO_QUIET"] = "1"
     kwargs = {"data_dir": args.data_dir} if args.data_dir else {}
     datamodule = load_datamodule(args.name, version=args.version, **kwargs)
-    with storage.import_from(args.from_dir) if args.from_dir else nullcontext():
+    with storage.import_from(args.from_dir) if args.from_dir else nullcontext(), \
+            storage.repairing():
         datamodule.prepare_data()
     spec = datamodule.spec
     if spec is not None and storage.is_prepared(spec, args.data_dir):
