@@ -98,3 +98,11 @@ class SpecMismatchError(DmzooError, ValueError):
 
 class InvalidSettingError(DmzooError, ValueError):
     """An environment setting (e.g. ``DMZOO_LIGHTNING``) has a value dmzoo does not accept."""
+
+
+class NotSetUpError(DmzooError, RuntimeError):
+    """A loader or fitted property was used before ``setup()`` built the splits."""
+
+
+class DataNotFoundError(DmzooError, FileNotFoundError):
+    """A data file the user named (``data=``, ``test_data=``...) does not exist."""

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from dmzoo.core.errors import DataFormatError
+from dmzoo.core.errors import DataFormatError, DataNotFoundError
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -88,7 +88,8 @@ def to_frame(data: Any, *, na_values: Sequence[str] = (), what: str = "data") ->
 def read_table(path: Path, na_values: Sequence[str] = ()) -> pd.DataFrame:
     """Read one CSV/TSV/Parquet file with pyarrow; any parse failure names the file."""
     if not path.is_file():
-        raise FileNotFoundError(f"data file {str(path)!r} does not exist")
+        raise DataNotFoundError(f"data file {str(path)!r} does not exist; "
+                                "pass the path of an existing CSV/Parquet file")
     suffixes = [s.lower() for s in path.suffixes]
     compressed = bool(suffixes) and suffixes[-1] in COMPRESSED
     if compressed:
