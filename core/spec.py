@@ -44,10 +44,11 @@ class Split:
 
 @dataclass(frozen=True)
 class Feature:
-    """One field of an example: its shape, dtype and, for labels, class names."""
+    """One field of an example: its shape (``None`` for a size known only after
+    ``setup()``, as in TFDS), dtype and, for labels, class names."""
 
     name: str
-    shape: tuple[int, ...] = ()
+    shape: tuple[int | None, ...] = ()
     dtype: str = "float32"
     classes: tuple[str, ...] = ()
     description: str = ""

@@ -32,9 +32,9 @@ def _features(num: int | None, cat: int | None, classes: tuple[str, ...] = (),
               regression: bool = False, target_dtype: str | None = None) -> tuple[Feature, ...]:
     """The batch structure; ``None`` widths (and dtype) are known only after ``setup()``."""
     return (
-        Feature("x_num", shape=(num,) if num is not None else (), dtype="float32",
+        Feature("x_num", shape=(num,), dtype="float32",
                 description="numerical columns, train-median imputed and standardised"),
-        Feature("x_cat", shape=(cat,) if cat is not None else (), dtype="int64",
+        Feature("x_cat", shape=(cat,), dtype="int64",
                 description="ordinal codes: 0 missing, 1 unseen, 2.. categories"),
         Feature("y", dtype=target_dtype or ("float32" if regression else "int64"),
                 classes=classes, description="target"),
