@@ -7,6 +7,7 @@ named as a ``"module:Class"`` string and imported only when instantiated.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -140,6 +141,28 @@ class DataModuleSpec:
         if not self.supervised_keys or isinstance(self.supervised_keys[0], str):
             return None
         return tuple(self.supervised_keys[0])
+
+    @property
+    def input_size(self) -> int | None:
+        """Width of the inputs flattened into one row (every input feature's shape
+        multiplied out and summed): what a linear first layer needs. None if not declared."""
+        if not self.supervised_keys:
+            return None
+        shapes = {f.name: f.shape for f in self.features}
+        total = 0
+        for key in self.input_keys or (self.supervised_keys[0],):
+            shape = shapes.get(key)
+            if shape is None or None in shape:
+                return None
+            total += math.prod(shape)  # type: ignore[arg-type]
+        return total
+
+    @property
+    def num_classes(self) -> int | None:
+        """Number of classes of the target feature, or None (a regression, or not declared)."""
+        target = self.supervised_keys[1] if self.supervised_keys else None
+        classes = next((f.classes for f in self.features if f.name == target), ())
+        return len(classes) or None
 
     @property
     def parsed_version(self) -> Version:
