@@ -23,6 +23,7 @@ from dmzoo.plugins.tabular.fixtures import WORKCLASS, adult_files, housing_archi
 from dmzoo.plugins.tabular.preprocess import MISSING_CODE
 from support.http_server import WrongBytes
 
+
 class LoopbackOnly:
     """A real ``dmzoo_resource_urls`` plugin: drop every URL but the loopback mirror."""
 
