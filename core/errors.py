@@ -84,10 +84,9 @@ class SplitMismatchError(DmzooError, ValueError):
 
 
 class GalleryError(DmzooError, ValueError):
-    """The docs or gallery build was pointed at a wrong folder (added by the docs engineer)."""
+    """The docs or gallery build was pointed at a wrong folder, or Sphinx failed."""
 
 
-# Added by the contract engineer (core/datamodule.py); see its report.
 class InvalidStageError(DmzooError, ValueError):
     """``setup``/``teardown`` got a stage other than fit, validate, test, predict or None."""
 
