@@ -7,11 +7,17 @@ through the real storage path), exactly as ``dmzoo check`` builds it.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 import torch
 
+import dmzoo
+from dmzoo import DataModuleSpec
+from dmzoo.core.errors import SpecError
 from dmzoo.registry.loading import instantiate
-from dmzoo.testing import specs_for
+from dmzoo.testing import CHECKS, check_plugin, specs_for
 from dmzoo.testing.checks import loaders
 from dmzoo.testing.fixture import fixture_kwargs, offline_home
 
@@ -57,3 +63,27 @@ def test_for_x_y_in_every_loader(spec, tmp_path):
                 assert len(batch) == 2 and batch_size_of(batch[0]) == batch[1].shape[0]
             else:
                 assert batch_size_of(batch) > 0
+
+
+@pytest.mark.slow
+def test_the_conformance_kit_passes_on_the_tabular_plugin():
+    """``dmzoo check tabular``: adult and california_housing on their fixtures, the generic
+    ``tabular`` on a fixture CSV (every check, Lightning's fast_dev_run included)."""
+    results = check_plugin("tabular")
+    failed = {f"{r.ref} {r.check}": r.message for r in results if r.status != "passed"}
+    assert not failed and len(results) == len(specs_for("tabular")) * len(CHECKS)
+
+
+def test_supervised_keys_say_the_batch_structure_and_survive_json():
+    spec = dmzoo.get_spec("adult")
+    assert spec.supervised_keys == (("x_num", "x_cat"), "y") and spec.input_keys == ("x_num", "x_cat")
+    assert (spec.input_size, spec.num_classes) == (14, 2)
+    again = DataModuleSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec and again.input_keys == ("x_num", "x_cat")
+    mnist = dmzoo.get_spec("mnist")
+    assert mnist.input_keys is None and (mnist.input_size, mnist.num_classes) == (784, 10)
+    assert dmzoo.get_spec("tabular").input_size is None  # widths known only after setup()
+    assert dmzoo.get_spec("california_housing").num_classes is None  # a regression
+    for bad in ((("x",), 3), ((), "y"), ("x",), (("x", 1), "y")):
+        with pytest.raises(SpecError, match="supervised_keys"):
+            dataclasses.replace(spec, supervised_keys=bad).validate()
