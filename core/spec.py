@@ -149,8 +149,9 @@ class DataModuleSpec:
         if not self.supervised_keys:
             return None
         shapes = {f.name: f.shape for f in self.features}
+        inputs = self.supervised_keys[0]
         total = 0
-        for key in self.input_keys or (self.supervised_keys[0],):
+        for key in (inputs,) if isinstance(inputs, str) else inputs:
             shape = shapes.get(key)
             if shape is None or None in shape:
                 return None
