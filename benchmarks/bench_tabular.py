@@ -112,9 +112,9 @@ def measure(kind: str, path: str, batch_size: int) -> dict:
         dm.setup("fit")
         out["setup_s"] = time.perf_counter() - start
         rows = 0
-        for batch in dm.train_dataloader():
-            rows += len(batch["y"])
-        del dm, batch
+        for _inputs, target in dm.train_dataloader():
+            rows += len(target)
+        del dm, _inputs, target
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if "setup_s" in out:
         out["epoch_s"] = seconds - out["setup_s"]

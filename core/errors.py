@@ -104,10 +104,9 @@ class SplitMismatchError(DmzooError, ValueError):
 
 
 class GalleryError(DmzooError, ValueError):
-    """The docs or gallery build was pointed at a wrong folder (added by the docs engineer)."""
+    """The docs or gallery build was pointed at a wrong folder, or Sphinx failed."""
 
 
-# Added by the contract engineer (core/datamodule.py); see its report.
 class InvalidStageError(DmzooError, ValueError):
     """``setup``/``teardown`` got a stage other than fit, validate, test, predict or None."""
 
@@ -118,6 +117,14 @@ class SpecMismatchError(DmzooError, ValueError):
 
 class InvalidSettingError(DmzooError, ValueError):
     """An environment setting (e.g. ``DMZOO_LIGHTNING``) has a value dmzoo does not accept."""
+
+
+class NotSetUpError(DmzooError, RuntimeError):
+    """A loader or fitted property was used before ``setup()`` built the splits."""
+
+
+class DataNotFoundError(DmzooError, FileNotFoundError):
+    """A data file the user named (``data=``, ``test_data=``...) does not exist."""
 
 
 def shorten(text: object, limit: int = 120) -> str:

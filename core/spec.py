@@ -7,6 +7,7 @@ named as a ``"module:Class"`` string and imported only when instantiated.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -44,10 +45,11 @@ class Split:
 
 @dataclass(frozen=True)
 class Feature:
-    """One field of an example: its shape, dtype and, for labels, class names."""
+    """One field of an example: its shape (``None`` for a size known only after
+    ``setup()``, as in TFDS), dtype and, for labels, class names."""
 
     name: str
-    shape: tuple[int, ...] = ()
+    shape: tuple[int | None, ...] = ()
     dtype: str = "float32"
     classes: tuple[str, ...] = ()
     description: str = ""
@@ -101,7 +103,10 @@ class DataModuleSpec:
     tags: tuple[str, ...] = ()
     splits: tuple[Split, ...] = ()
     features: tuple[Feature, ...] = ()
-    supervised_keys: tuple[str, str] | None = None
+    # ``(inputs, target)``: the feature names of each batch's two parts. ``inputs`` is one
+    # name (batches carry that tensor) or a tuple of names (a dict of those tensors, e.g.
+    # ``(("x_num", "x_cat"), "y")``), as in TFDS; see :meth:`input_keys`.
+    supervised_keys: tuple[str | tuple[str, ...], str] | None = None
     resources: tuple[Resource, ...] = ()
     default_kwargs: Mapping[str, Any] = field(default_factory=dict)
     release_notes: Mapping[str, str] = field(default_factory=dict)
@@ -113,6 +118,10 @@ class DataModuleSpec:
         # Normalise iterables to tuples so specs stay hashable and immutable.
         for f in ("tags", "splits", "features", "resources", "aliases"):
             object.__setattr__(self, f, tuple(getattr(self, f)))
+        keys = self.supervised_keys
+        if isinstance(keys, (list, tuple)) and len(keys) == 2:  # JSON lists become tuples
+            inputs = tuple(keys[0]) if isinstance(keys[0], list) else keys[0]
+            object.__setattr__(self, "supervised_keys", (inputs, keys[1]))
         object.__setattr__(self, "name", normalize_name(self.name))
         object.__setattr__(self, "namespace", normalize_name(self.namespace))
         object.__setattr__(self, "aliases", tuple(normalize_name(a) for a in self.aliases))
@@ -125,6 +134,36 @@ class DataModuleSpec:
     def ref(self) -> str:
         """The fully pinned reference, e.g. ``dmzoo/mnist@1.0.0``."""
         return f"{self.qualified_name}@{self.version}"
+
+    @property
+    def input_keys(self) -> tuple[str, ...] | None:
+        """Keys of the inputs dict of a batch, or None when inputs is one tensor (or unknown)."""
+        if not self.supervised_keys or isinstance(self.supervised_keys[0], str):
+            return None
+        return tuple(self.supervised_keys[0])
+
+    @property
+    def input_size(self) -> int | None:
+        """Width of the inputs flattened into one row (every input feature's shape
+        multiplied out and summed): what a linear first layer needs. None if not declared."""
+        if not self.supervised_keys:
+            return None
+        shapes = {f.name: f.shape for f in self.features}
+        inputs = self.supervised_keys[0]
+        total = 0
+        for key in (inputs,) if isinstance(inputs, str) else inputs:
+            shape = shapes.get(key)
+            if shape is None or None in shape:
+                return None
+            total += math.prod(shape)  # type: ignore[arg-type]
+        return total
+
+    @property
+    def num_classes(self) -> int | None:
+        """Number of classes of the target feature, or None (a regression, or not declared)."""
+        target = self.supervised_keys[1] if self.supervised_keys else None
+        classes = next((f.classes for f in self.features if f.name == target), ())
+        return len(classes) or None
 
     @property
     def parsed_version(self) -> Version:
@@ -165,8 +204,6 @@ class DataModuleSpec:
             for f in kw.get("features", ())
         )
         kw["resources"] = tuple(_resource(r) for r in kw.get("resources", ()))
-        if kw.get("supervised_keys") is not None:
-            kw["supervised_keys"] = tuple(kw["supervised_keys"])
         return cls(**kw)
 
 
@@ -217,6 +254,14 @@ def _problems(spec: DataModuleSpec):
         for alt in res.alternates:
             if not HEX_RE["sha256"].match(alt.sha256 or ""):
                 yield f"resource {res.filename!r}: alternate sha256 {alt.sha256!r} is not hex"
+    if spec.supervised_keys is not None:
+        keys = spec.supervised_keys
+        inputs = keys[0] if isinstance(keys, tuple) and len(keys) == 2 else None
+        names = (inputs,) if isinstance(inputs, str) else inputs
+        if not isinstance(names, tuple) or not names or not isinstance(keys[1], str) \
+                or not all(isinstance(k, str) for k in names):
+            yield (f"supervised_keys {keys!r} must be (input, target) or ((input, ...), target), "
+                   "feature names")
     for key in spec.release_notes:
         try:
             Version(key)

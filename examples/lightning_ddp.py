@@ -3,10 +3,13 @@
 rank, and shards the training loader with a ``DistributedSampler`` (``set_epoch`` each epoch).
 
     python examples/lightning_ddp.py --data example/points --devices 2
+    python examples/lightning_ddp.py --data wine --devices 2     # any classification
     # two nodes of two processes, launched by a cluster manager setting NODE_RANK,
     # LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT for each process:
     python examples/lightning_ddp.py --data example/points --devices 2 --num-nodes 2
 
+Batches are ``(inputs, target)``, ``inputs`` a tensor or a dict of tensors (tables); the
+linear model is sized from the spec (``spec.input_size``, ``spec.num_classes``).
 ``--report DIR`` writes the examples each rank trained on, per epoch (for dmzoo's tests).
 """
 
@@ -22,12 +25,13 @@ import torch
 from lightning.pytorch import LightningModule, Trainer
 
 import dmzoo
+from dmzoo.batches import flat_inputs
 
 
 class Recorder(LightningModule):
     """A linear classifier that also records which examples each epoch trained on."""
 
-    def __init__(self, in_features: int = 2, num_classes: int = 3) -> None:
+    def __init__(self, in_features: int, num_classes: int) -> None:
         super().__init__()
         self.net = torch.nn.Linear(in_features, num_classes)
         self.seen: list[list[str]] = []
@@ -36,9 +40,10 @@ class Recorder(LightningModule):
         self.seen.append([])
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        x, y = (list(batch.values()) if isinstance(batch, dict) else batch)[:2]
+        inputs, y = batch
+        x = flat_inputs(inputs)
         self.seen[-1] += [hashlib.sha1(r.cpu().numpy().tobytes()).hexdigest()[:16] for r in x]
-        return torch.nn.functional.cross_entropy(self.net(x.flatten(1).float()), y)
+        return torch.nn.functional.cross_entropy(self.net(x), y)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=0.1)
@@ -58,7 +63,7 @@ def main() -> None:
 
     dm = dmzoo.load_datamodule(args.data, batch_size=args.batch_size)
     dm.prepare_data_per_node = not args.prepare_once
-    model = Recorder()
+    model = Recorder(dm.spec.input_size, dm.spec.num_classes)
     trainer = Trainer(accelerator="cpu", devices=args.devices, num_nodes=args.num_nodes,
                       strategy="ddp", max_epochs=args.epochs, logger=False,
                       enable_checkpointing=False, enable_progress_bar=False,

@@ -1,6 +1,7 @@
 """Train on a dmzoo datamodule with plain torch.distributed (no Lightning), e.g. with torchrun.
 
     torchrun --nproc-per-node 2 examples/plain_torch_ddp.py --data example/points
+    torchrun --nproc-per-node 2 examples/plain_torch_ddp.py --data wine    # any classification
     # two nodes: on each, with NODE_RANK=0 / 1 and a shared MASTER_ADDR:
     torchrun --nnodes 2 --node-rank $NODE_RANK --nproc-per-node 2 \
         --master-addr $MASTER_ADDR --master-port 29500 examples/plain_torch_ddp.py --data example/points
@@ -17,6 +18,8 @@ The recipe (what Lightning's DDP strategy does for you):
    epoch: every example once per epoch across ranks, a new shuffle every epoch.
 
 Steps 2-4 are ``dmzoo.interop.prepare_then_setup``; step 5 is ``distributed_loader``.
+Batches are ``(inputs, target)``, ``inputs`` a tensor or a dict of tensors (tables); the
+linear model is sized from the spec (``spec.input_size``, ``spec.num_classes``).
 ``--report DIR`` writes what each rank did (for dmzoo's tests).
 """
 
@@ -27,12 +30,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.distributed as dist
 
 import dmzoo
+from dmzoo.batches import flat_inputs
 from dmzoo.interop import distributed_loader, prepare_then_setup, rank_info
 
 
@@ -41,18 +44,12 @@ def row_ids(x: torch.Tensor) -> list[str]:
     return [hashlib.sha1(row.numpy().tobytes()).hexdigest()[:16] for row in x]
 
 
-def features_and_labels(batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    if isinstance(batch, dict):
-        batch = list(batch.values())
-    return batch[0], batch[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="example/points")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--classes", type=int, default=3)
+    parser.add_argument("--classes", type=int, help="default: from the spec's target feature")
     parser.add_argument("--prepare-once", action="store_true",
                         help="prepare_data on global rank 0 only (shared data dir)")
     parser.add_argument("--backend", default="gloo")
@@ -66,18 +63,17 @@ def main() -> None:
     prepared = prepare_then_setup(dm, "fit")
     loader = distributed_loader(dm.train_dataloader())
 
-    first_x, _ = features_and_labels(next(iter(dm.train_dataloader())))
     model = torch.nn.parallel.DistributedDataParallel(
-        torch.nn.Linear(first_x[0].numel(), args.classes))
+        torch.nn.Linear(dm.spec.input_size, args.classes or dm.spec.num_classes))
     optim = torch.optim.SGD(model.parameters(), lr=0.1)
     seen: list[list[str]] = []
     for epoch in range(args.epochs):
         loader.sampler.set_epoch(epoch)  # without it every epoch repeats the same order
         seen.append([])
-        for batch in loader:
-            x, y = features_and_labels(batch)
+        for inputs, y in loader:
+            x = flat_inputs(inputs)
             seen[-1] += row_ids(x)
-            loss = torch.nn.functional.cross_entropy(model(x.flatten(1).float()), y)
+            loss = torch.nn.functional.cross_entropy(model(x), y)
             optim.zero_grad()
             loss.backward()  # DDP averages gradients across ranks here
             optim.step()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import struct
@@ -54,8 +55,30 @@ def test_demo_of_a_plain_table_draws_rows_and_class_balance(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "using dmzoo/iris@1.0.0" in out
     assert re.search(r"^epoch 2/2 .* val_acc", out, re.M)
-    assert "preparing iris" in err  # the progress bar
+    assert "preparing iris" not in err  # stderr is not a terminal: no progress bar
     assert png_size(target)[0] >= 600
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal (where a progress bar belongs)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("quiet_env, shown", [(None, True), ("1", False)])
+def test_demo_progress_bar_only_on_a_terminal_without_dmzoo_quiet(tmp_path, monkeypatch,
+                                                                   quiet_env, shown):
+    from dmzoo.cli.main import main
+
+    if quiet_env is None:
+        monkeypatch.delenv("DMZOO_QUIET", raising=False)
+    else:
+        monkeypatch.setenv("DMZOO_QUIET", quiet_env)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["demo", "iris", "--epochs", "1", "--out", str(tmp_path / "i.png")]) == 0
+    assert ("preparing iris" in terminal.getvalue()) is shown
 
 
 @pytest.mark.parametrize("args, message", [

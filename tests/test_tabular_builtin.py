@@ -36,10 +36,10 @@ def test_every_bundled_table_loads_real_rows(name):
     assert dm.num_classes == (len(classes) if classes else None)
     assert dm.task == ("classification" if classes else "regression")
     assert len(dm.numerical) == features and dm.categorical == []
-    batch = next(iter(dm.train_dataloader()))
+    batch, y = next(iter(dm.train_dataloader()))
     assert batch["x_num"].dtype == torch.float32 and batch["x_num"].shape[1] == features
     assert batch["x_cat"].dtype == torch.int64 and batch["x_cat"].shape[1] == 0
-    assert batch["y"].dtype == (torch.int64 if classes else torch.float32)
+    assert y.dtype == (torch.int64 if classes else torch.float32)
     # standardised with training statistics: the train split is centred
     x = dm.arrays("train")["x_num"]
     assert np.allclose(x.mean(axis=0), 0, atol=1e-4)
@@ -96,7 +96,8 @@ def test_wine_trains_with_a_lightning_trainer_and_checkpoints_its_encodings(tmp_
             self.net = torch.nn.Linear(n_in, n_out)
 
         def training_step(self, batch, _):
-            return torch.nn.functional.cross_entropy(self.net(batch["x_num"]), batch["y"])
+            inputs, y = batch
+            return torch.nn.functional.cross_entropy(self.net(inputs["x_num"]), y)
 
         def configure_optimizers(self):
             return torch.optim.Adam(self.parameters(), lr=0.05)

@@ -19,60 +19,9 @@ import torch
 import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, DmzooError, NotPreparedError, OfflineError
+from dmzoo.plugins.tabular.fixtures import WORKCLASS, adult_files, housing_archive, housing_rows
 from dmzoo.plugins.tabular.preprocess import MISSING_CODE
 from support.http_server import WrongBytes
-
-WORKCLASS = ["Private", "Self-emp-not-inc", "State-gov", "?"]
-EDUCATION = ["Bachelors", "HS-grad", "Masters", "Some-college"]
-COUNTRY = ["United-States", "Mexico", "India", "?"]
-
-
-def adult_lines(n: int, rng: np.random.Generator, test: bool) -> list[str]:
-    """Rows like the UCI files: ', ' separators, '?' for missing, test labels end in '.'."""
-    lines = []
-    for _ in range(n):
-        label = rng.choice(["<=50K", ">50K"], p=[0.75, 0.25])
-        fields = [
-            str(rng.integers(17, 90)), rng.choice(WORKCLASS), str(rng.integers(10_000, 900_000)),
-            rng.choice(EDUCATION), str(rng.integers(1, 17)), "Never-married",
-            rng.choice(["Adm-clerical", "Exec-managerial", "?"]), "Not-in-family",
-            rng.choice(["White", "Black"]), rng.choice(["Male", "Female"]),
-            str(rng.choice([0, 2174, 14084])), "0", str(rng.integers(1, 99)),
-            rng.choice(COUNTRY), label + ("." if test else ""),
-        ]
-        lines.append(", ".join(fields))
-    return lines
-
-
-def adult_files(n_train: int = 240, n_test: int = 120) -> dict[str, bytes]:
-    rng = np.random.default_rng(0)
-    train = "\n".join(adult_lines(n_train, rng, test=False)) + "\n\n"  # ends with a blank line
-    test = "|1x3 Cross validator\n" + "\n".join(adult_lines(n_test, rng, test=True)) + "\n"
-    return {"adult.data": train.encode(), "adult.test": test.encode()}
-
-
-def housing_rows(n: int = 200) -> np.ndarray:
-    rng = np.random.default_rng(1)
-    households = rng.integers(50, 900, n).astype(float)
-    return np.column_stack([
-        rng.uniform(-124.3, -114.3, n), rng.uniform(32.5, 42.0, n), rng.integers(1, 52, n),
-        households * rng.uniform(3, 8, n), households * rng.uniform(0.8, 1.3, n),
-        households * rng.uniform(1.5, 4, n), households, rng.uniform(0.5, 15, n),
-        rng.integers(15_000, 500_001, n),
-    ]).round(6)
-
-
-def housing_archive(rows: np.ndarray) -> bytes:
-    """``cal_housing.tgz`` as on StatLib: CaliforniaHousing/cal_housing.{data,domain}."""
-    data = "".join(",".join(f"{v:f}" for v in row) + "\n" for row in rows).encode()
-    domain = b"longitude: continuous.\nlatitude: continuous.\n"
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, payload in (("cal_housing.data", data), ("cal_housing.domain", domain)):
-            info = tarfile.TarInfo(f"CaliforniaHousing/{name}")
-            info.size = len(payload)
-            tar.addfile(info, io.BytesIO(payload))
-    return buf.getvalue()
 
 
 class LoopbackOnly:
@@ -124,9 +73,9 @@ def test_adult_is_prepared_from_upstream_format_files(mirror):
     assert (codes == MISSING_CODE).any()  # '?' became missing, not a category
     assert "?" not in dm.preprocessor.categories["workclass"]
     assert dm.cardinalities[workclass] == 3 + 2
-    batch = next(iter(dm.train_dataloader()))
-    assert batch["x_num"].shape == (32, 6) and batch["x_cat"].shape == (32, 8)
-    assert batch["y"].dtype == torch.int64
+    inputs, y = next(iter(dm.train_dataloader()))
+    assert inputs["x_num"].shape == (32, 6) and inputs["x_cat"].shape == (32, 8)
+    assert y.dtype == torch.int64 and y.shape == (32,)
     assert dm.class_counts("test")["<=50K"] + dm.class_counts("test")[">50K"] == 120
 
 

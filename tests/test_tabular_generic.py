@@ -13,7 +13,9 @@ import torch
 import dmzoo
 from dmzoo.core.errors import (
     DataFormatError,
+    DataNotFoundError,
     InvalidArgumentError,
+    NotSetUpError,
     SplitMismatchError,
 )
 from dmzoo.plugins.tabular import sources
@@ -58,13 +60,14 @@ def test_csv_gives_typed_batches_and_metadata(csv, caplog):
     assert dm.numerical == ["age", "income"] and dm.categorical == ["city"]
     assert dm.cardinalities == [3 + 2] and dm.classes == ["no", "yes"] and dm.num_classes == 2
     assert dm.metadata["num_numerical"] == 2 and dm.metadata["num_categorical"] == 1
-    batch = next(iter(dm.train_dataloader()))
+    batch, y = next(iter(dm.train_dataloader()))
+    assert set(batch) == {"x_num", "x_cat"}
     assert batch["x_num"].dtype == torch.float32 and batch["x_num"].shape == (16, 2)
     assert batch["x_cat"].dtype == torch.int64 and batch["x_cat"].shape == (16, 1)
-    assert batch["y"].dtype == torch.int64 and batch["y"].shape == (16,)
+    assert y.dtype == torch.int64 and y.shape == (16,)
     assert not torch.isnan(batch["x_num"]).any()
     assert sum(dm.split_sizes().values()) == 300
-    assert sum(len(b["y"]) for b in dm.train_dataloader()) == dm.split_sizes()["train"]
+    assert sum(len(y) for _, y in dm.train_dataloader()) == dm.split_sizes()["train"]
     cats = np.concatenate([dm.arrays(s)["x_cat"][:, 0] for s in ("train", "val", "test")])
     assert (cats == MISSING_CODE).sum() == 10
 
@@ -156,9 +159,9 @@ def test_predict_data_uses_the_fitted_encodings_and_counts_unseen_values(csv, tm
     dm.setup("fit")
     with pytest.warns(UnseenCategoryWarning, match=r"4 value\(s\) of column 'city'.*'Atlantis'"):
         batches = list(dm.predict_dataloader())
+    assert all(isinstance(b, dict) and set(b) == {"x_num", "x_cat"} for b in batches)  # no target
     x_cat = torch.cat([b["x_cat"] for b in batches])
     assert len(x_cat) == 20 and (x_cat[:4, 0] == UNSEEN_CODE).all()
-    assert "y" not in batches[0]
     x_num = torch.cat([b["x_num"] for b in batches]).numpy()
     expected = (new["age"].to_numpy() - dm.preprocessor.mean[0]) / dm.preprocessor.std[0]
     np.testing.assert_allclose(x_num[:, 0], expected, rtol=1e-5)
@@ -184,9 +187,9 @@ def test_rows_without_target_are_dropped(tmp_path, caplog):
 
 def test_workers_and_drop_last(csv):
     dm = load(csv, batch_size=50, num_workers=2, drop_last=True)
-    sizes = [len(b["y"]) for b in dm.train_dataloader()]
+    sizes = [len(y) for _, y in dm.train_dataloader()]
     assert sizes and set(sizes) == {50}
-    assert sum(len(b["y"]) for b in dm.val_dataloader()) == dm.split_sizes()["val"]
+    assert sum(len(y) for _, y in dm.val_dataloader()) == dm.split_sizes()["val"]
 
 
 # -- bad input: a clear error, and nothing written ------------------------------------
@@ -278,12 +281,18 @@ def test_bad_arguments_fail_before_reading(tmp_path, csv):
             dmzoo.load_datamodule("tabular", data=csv, **{"target": "rich", **kwargs})
     with pytest.raises(InvalidArgumentError, match="needs data="):
         dmzoo.load_datamodule("tabular", target="rich")
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        dmzoo.load_datamodule("tabular", data=tmp_path / "nope.csv", target="rich").prepare_data()
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(DataNotFoundError, match=f"{missing}.*does not exist"):
+        dmzoo.load_datamodule("tabular", data=missing, target="rich").prepare_data()
+    with pytest.raises(DataNotFoundError, match="does not exist"):  # setup() without prepare_data()
+        dmzoo.load_datamodule("tabular", data=missing, target="rich").setup("fit")
     with pytest.raises(DataFormatError, match="not supported"):
         load(42)
-    with pytest.raises(RuntimeError, match="call prepare_data"):
-        _ = dmzoo.load_datamodule("tabular", data=csv, target="rich").metadata
+    unset = dmzoo.load_datamodule("tabular", data=csv, target="rich")
+    for before_setup in (lambda: unset.metadata, unset.train_dataloader, unset.val_dataloader,
+                         unset.test_dataloader, lambda: unset.arrays("train")):
+        with pytest.raises(NotSetUpError, match="call prepare_data"):
+            before_setup()
 
 
 def test_hparams_keep_paths_but_not_in_memory_tables(csv):

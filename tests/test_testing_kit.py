@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import dmzoo
-from dmzoo import DataModuleSpec, Resource, Split
+from dmzoo import DataModuleSpec, Feature, Resource, Split
 from dmzoo.cli.main import main
 from dmzoo.registry import reset_registry
 from dmzoo.testing import (
@@ -110,6 +110,17 @@ class Unseeded(Good):
         return torch.from_numpy(np.random.permutation(self.n))
 
 
+class FlatDict(Good):
+    """Yields ``{"x": ..., "y": ...}`` batches: ``for x, y in loader`` would unpack the keys."""
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader([{"x": x, "y": y} for x, y in self.train], batch_size=self.batch_size)
+
+
+class InputsNotAsDeclared(Good):
+    """The spec says a dict of inputs (``supervised_keys=(("a", "b"), "y")``); yields a tensor."""
+
+
 class NotADataModule:
     def __init__(self, n: int = 1) -> None:
         self.n = n
@@ -150,10 +161,24 @@ def test_a_conforming_datamodule_passes_every_fast_check():
     ("Unpicklable", "pickling", "lock"),
     ("Unseeded", "split_reproducible", "two instances"),
     ("NotADataModule", "spec", "must subclass dmzoo.DataModule"),
+    ("FlatDict", "batches_are_inputs_target", "not an (inputs, target) pair"),
 ])
 def test_each_defect_fails_its_check_with_a_reason(cls, check, words):
     found = failures(make_spec(cls), checks=[check])
     assert check in found and words in found[check], found
+
+
+def test_inputs_must_have_the_structure_and_shapes_the_spec_declares():
+    declared = make_spec("InputsNotAsDeclared", supervised_keys=(("a", "b"), "y"),
+                         features=(Feature("a", (1,)), Feature("b", (1,)), Feature("y")))
+    found = failures(declared, checks=["batches_are_inputs_target"])
+    assert "a dict with keys ['a', 'b']" in found["batches_are_inputs_target"]
+    shaped = make_spec("Good", supervised_keys=("x", "y"), features=(Feature("x", (3,)), Feature("y")))
+    found = failures(shaped, checks=["batches_are_inputs_target"])
+    assert "example shape (2,); the spec's feature says (3,)" in found["batches_are_inputs_target"]
+    unknown = make_spec("Good", supervised_keys=("x", "y"), features=(Feature("x", (None,)),
+                                                                      Feature("y")))
+    assert failures(unknown, checks=["batches_are_inputs_target"]) == {}
 
 
 def test_invalid_spec_fields_are_reported_by_the_spec_check():
@@ -360,4 +385,4 @@ def test_scaffold_installs_with_pip_and_its_own_tests_pass(tmp_path):
                           capture_output=True, text=True, timeout=300,
                           env={**__import__("os").environ, "PYTHONPATH": env_path})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "8 passed" in proc.stdout
+    assert f"{len(CHECKS)} passed" in proc.stdout  # one test per check

@@ -2,6 +2,7 @@
 
     python examples/hydra/train.py                       # conf/data/moons.yaml
     python examples/hydra/train.py data=points data.batch_size=16
+    python examples/hydra/train.py data=wine                # a table: inputs are a dict
     python examples/hydra/train.py data.version=1.0.0    # pin a version
 
 Each data config is ``{_target_: dmzoo.load_datamodule, name: ..., **kwargs}``;
@@ -22,8 +23,10 @@ def main(cfg: DictConfig) -> None:
     dm.setup("fit")
     print(dm.spec.ref, dict(dm.hparams))
     for epoch in range(cfg.epochs):
-        batches = sum(1 for _ in dm.train_dataloader())
-        print(f"epoch {epoch}: {batches} batches")
+        batches = examples = 0
+        for _inputs, target in dm.train_dataloader():  # inputs: a tensor or a dict of tensors
+            batches, examples = batches + 1, examples + len(target)
+        print(f"epoch {epoch}: {batches} batches, {examples} examples")
 
 
 if __name__ == "__main__":

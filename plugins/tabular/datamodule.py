@@ -1,4 +1,9 @@
-"""The generic tabular datamodule: any table in, ``{"x_num", "x_cat", "y"}`` batches out.
+"""The generic tabular datamodule: any table in, ``(inputs, target)`` batches out.
+
+Every loader yields ``({"x_num": float32[B, n], "x_cat": int64[B, m]}, y[B])``: both
+input keys are always there (``n`` or ``m`` may be 0), ``y`` is int64 class codes or a
+float32 regression target. Rows without a target (``predict_data`` lacking the target
+column) yield the ``inputs`` dict only.
 
 ``setup()`` reads the table once, splits it (seeded, stratified for
 classification), fits the preprocessing on the training rows only, encodes
@@ -25,7 +30,9 @@ import torch
 from dmzoo.core.datamodule import DataModule
 from dmzoo.core.errors import (
     DataFormatError,
+    DataNotFoundError,
     InvalidArgumentError,
+    NotSetUpError,
     SplitMismatchError,
 )
 from dmzoo.core.fastloader import ArrayDataset, make_loader
@@ -40,6 +47,18 @@ log = logging.getLogger("dmzoo.tabular")
 
 SPLITS = ("train", "val", "test")
 PREVIEW_ROWS = 50
+INPUT_KEYS = ("x_num", "x_cat")
+TARGET_KEY = "y"
+
+
+class SupervisedBatch:
+    """Batch transform: the encoded arrays ``{"x_num", "x_cat", "y"}`` become
+    ``(inputs, target)``, or ``inputs`` alone for unlabelled rows (a class, so it pickles
+    into DataLoader workers)."""
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> Any:
+        inputs = {key: batch[key] for key in INPUT_KEYS}
+        return (inputs, batch[TARGET_KEY]) if TARGET_KEY in batch else inputs
 
 
 class TabularBase(DataModule):
@@ -132,7 +151,8 @@ class TabularBase(DataModule):
         if self._predict is None:
             return self._loader("test")
         return make_loader(ArrayDataset(self._predict), batch_size=self.batch_size,
-                           num_workers=self.num_workers, pin_memory=self.pin_memory)
+                           num_workers=self.num_workers, pin_memory=self.pin_memory,
+                           transform=SupervisedBatch())
 
     def state_dict(self) -> dict[str, Any]:
         """The base state plus the split fingerprint and every fitted encoding."""
@@ -313,7 +333,7 @@ class TabularBase(DataModule):
         dataset = ArrayDataset(self._arrays, indices=self._indices[split])
         return make_loader(dataset, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
                            drop_last=drop_last, num_workers=self.num_workers,
-                           pin_memory=self.pin_memory)
+                           pin_memory=self.pin_memory, transform=SupervisedBatch())
 
     def _ensure_built(self) -> None:
         if self._arrays is None:
@@ -321,7 +341,7 @@ class TabularBase(DataModule):
 
     def _require_setup(self) -> None:
         if self._arrays is None:
-            raise RuntimeError(f"{type(self).__name__}: call prepare_data() and setup() first")
+            raise NotSetUpError(f"{type(self).__name__}: call prepare_data() and setup() first")
 
     @staticmethod
     def _check_split(split: str) -> str:
@@ -400,7 +420,8 @@ class TabularDataModule(TabularBase):
         for source in (self.data, self.test_data, self.predict_data):
             for path in _paths(source):
                 if not Path(path).is_file():
-                    raise FileNotFoundError(f"data file {str(path)!r} does not exist")
+                    raise DataNotFoundError(f"data file {str(path)!r} does not exist; "
+                                            "pass the path of an existing CSV/Parquet file")
 
     def load_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         pool = to_frame(self.data, na_values=self.na_values, encoding=self.encoding)

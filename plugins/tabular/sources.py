@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.core.errors import DataFormatError, DataNotFoundError, InvalidArgumentError
 
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -111,7 +111,8 @@ def read_table(path: Path, na_values: Sequence[str] = (), encoding: str | None =
 
     ``encoding`` (CSV/TSV only; default UTF-8) is transcoded by pyarrow while reading."""
     if not path.is_file():
-        raise FileNotFoundError(f"data file {str(path)!r} does not exist")
+        raise DataNotFoundError(f"data file {str(path)!r} does not exist; "
+                                "pass the path of an existing CSV/Parquet file")
     suffixes = [s.lower() for s in path.suffixes]
     compressed = bool(suffixes) and suffixes[-1] in COMPRESSED
     if compressed:

@@ -23,15 +23,22 @@ ADULT_CHECKSUMS = (
 )
 
 
-def _features(num: int, cat: int, classes: tuple[str, ...] = (), regression: bool = False):
-    feats = [Feature("x_num", shape=(num,), dtype="float32",
-                     description="numerical columns, train-median imputed and standardised")]
-    if cat:
-        feats.append(Feature("x_cat", shape=(cat,), dtype="int64",
-                             description="ordinal codes: 0 missing, 1 unseen, 2.. categories"))
-    feats.append(Feature("y", dtype="float32" if regression else "int64", classes=classes,
-                         description="target"))
-    return tuple(feats)
+# Every loader yields ``({"x_num": ..., "x_cat": ...}, y)``: both input keys always
+# (a table without categorical columns has ``x_cat`` of width 0).
+SUPERVISED_KEYS = (("x_num", "x_cat"), "y")
+
+
+def _features(num: int | None, cat: int | None, classes: tuple[str, ...] = (),
+              regression: bool = False, target_dtype: str | None = None) -> tuple[Feature, ...]:
+    """The batch structure; ``None`` widths (and dtype) are known only after ``setup()``."""
+    return (
+        Feature("x_num", shape=(num,), dtype="float32",
+                description="numerical columns, train-median imputed and standardised"),
+        Feature("x_cat", shape=(cat,), dtype="int64",
+                description="ordinal codes: 0 missing, 1 unseen, 2.. categories"),
+        Feature("y", dtype=target_dtype or ("float32" if regression else "int64"),
+                classes=classes, description="target"),
+    )
 
 
 def _splits(train: int, val: int, test: int) -> tuple[Split, ...]:
@@ -54,7 +61,7 @@ def _bundled(name: str, cls: str, *, summary: str, description: str, homepage: s
         tags=("tabular", "bundled", "offline", *tags),
         splits=splits,
         features=features,
-        supervised_keys=("x_num", "y"),
+        supervised_keys=SUPERVISED_KEYS,
         release_notes={"1.0.0": "First release."},
     )
 
@@ -70,11 +77,14 @@ SPECS: list[DataModuleSpec] = [
             "Reads CSV/Parquet with pyarrow; infers the task and column types (logged); splits "
             "with a seed (stratified for classification); fits standardisation, imputation, "
             "ordinal and label encodings on the training split only and keeps them in state_dict(). "
-            "Batches are {'x_num': float32[B, n], 'x_cat': int64[B, m], 'y': ...}."
+            "Batches are ({'x_num': float32[B, n], 'x_cat': int64[B, m]}, y[B]): y is int64 "
+            "class codes for a classification, float32 for a regression."
         ),
         task="other",
         tags=("tabular", "generic", "csv", "parquet"),
-        features=(Feature("x_num", dtype="float32"), Feature("x_cat", dtype="int64"), Feature("y")),
+        features=_features(None, None, target_dtype="int64 or float32"),
+        supervised_keys=SUPERVISED_KEYS,
+        fixture=f"{MODULE}.fixtures:tabular_fixture",
         license="(your data)",
         release_notes={"1.0.0": "First release."},
     ),
@@ -162,6 +172,8 @@ SPECS: list[DataModuleSpec] = [
         tags=("tabular", "download", "census", "missing-values", "categorical"),
         splits=_splits(29305, 3256, 16281),
         features=_features(6, 8, ("<=50K", ">50K")),
+        supervised_keys=SUPERVISED_KEYS,
+        fixture=f"{MODULE}.fixtures:adult_fixture",
         resources=(
             Resource(
                 filename="adult.data",
@@ -201,7 +213,8 @@ SPECS: list[DataModuleSpec] = [
         tags=("tabular", "download", "census", "regression"),
         splits=_splits(14861, 1651, 4128),
         features=_features(8, 0, regression=True),
-        supervised_keys=("x_num", "y"),
+        supervised_keys=SUPERVISED_KEYS,
+        fixture=f"{MODULE}.fixtures:california_housing_fixture",
         resources=(
             Resource(
                 filename="cal_housing.tgz",

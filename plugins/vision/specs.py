@@ -3,7 +3,8 @@
 Checksums are only ones with a citable source, and each resource says which:
 - MNIST family ``.gz`` files: md5 as published by torchvision (``torchvision.datasets.mnist``).
 - decompressed MNIST files (``Alternate``, for ``dmzoo prepare mnist --from DIR``): sha256
-  values recorded in dmzoo issue 4, accepted under torchvision's names
+  of the file decompressed from the official ``.gz`` (the one whose md5 torchvision
+  publishes), computed by dmzoo at release; accepted under torchvision's names
   (``train-images-idx3-ubyte``) and the original archive names (``train-images.idx3-ubyte``).
 - CIFAR binary archives: md5 as published by the dataset authors on
   https://www.cs.toronto.edu/~kriz/cifar.html (torchvision only lists the pickle archives,
@@ -28,7 +29,8 @@ MODULE = "dmzoo.plugins.vision.datamodules"
 FIXTURE = "dmzoo.plugins.vision.fixtures:fixture"
 
 TORCHVISION_MD5 = "md5 as published by torchvision (torchvision.datasets.mnist)"
-ISSUE_SHA256 = "sha256 of the decompressed file, recorded in dmzoo issue 4"
+DECOMPRESSED_SHA256 = ("sha256 of the file decompressed from the official .gz (whose md5 "
+                       "torchvision publishes), computed by dmzoo at release")
 CIFAR_MD5 = "md5 as published by the dataset authors (https://www.cs.toronto.edu/~kriz/cifar.html)"
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
@@ -89,7 +91,7 @@ def _idx_resources(mirrors: tuple[str, ...], md5s: tuple[str, ...],
         if alternates:
             sha, raw_size = MNIST_DECOMPRESSED_SHA256[stem]
             alts = (Alternate(filenames=(stem, _original_name(stem)), sha256=sha, size=raw_size),)
-        source = TORCHVISION_MD5 + (f"; alternates: {ISSUE_SHA256}" if alternates else "")
+        source = TORCHVISION_MD5 + (f"; alternates: {DECOMPRESSED_SHA256}" if alternates else "")
         out.append(Resource(filename=f"{stem}.gz", urls=tuple(m + f"{stem}.gz" for m in mirrors),
                             md5=md5, size=size, checksum_source=source, alternates=alts))
     return tuple(out)

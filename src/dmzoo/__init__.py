@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import errors
+from . import errors
 from .core.errors import DmzooError
 from .core.hookspecs import hookimpl
 from .core.spec import Alternate, DataModuleSpec, Feature, Resource, Split

@@ -25,7 +25,8 @@ def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]
 class MoonsDataModule(dmzoo.DataModule):
     """``n`` points (``val_fraction`` held out); batches are ``(x[B, 2], y[B])``.
 
-    Version 1.1.0 passes ``predict_grid=20``: a grid of unlabelled points to predict on.
+    Version 1.1.0 passes ``predict_grid=20``: a grid of unlabelled points to predict on,
+    so its predict batches are inputs only, ``x[B, 2]``.
     """
 
     classes = ("upper", "lower")
@@ -71,7 +72,7 @@ class MoonsDataModule(dmzoo.DataModule):
             return super().predict_dataloader()  # raises the "not defined" error
         axis = torch.linspace(-1.5, 2.5, self.predict_grid)
         grid = torch.cartesian_prod(axis, axis)
-        return DataLoader(TensorDataset(grid), batch_size=self.batch_size)
+        return DataLoader(grid, batch_size=self.batch_size)  # unlabelled: inputs only
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "split_fingerprint": self.split_fingerprint()}

@@ -26,7 +26,7 @@ def test_versions_and_release_notes():
         dm.predict_dataloader()
     dm = dmzoo.load_datamodule("example/moons")
     dm.setup("predict")
-    assert sum(len(b[0]) for b in dm.predict_dataloader()) == 400
+    assert sum(len(x) for x in dm.predict_dataloader()) == 400  # unlabelled: inputs only
 
 
 def test_points_prepare_from_the_published_file_offline(monkeypatch):

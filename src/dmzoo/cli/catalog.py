@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from ..core.errors import InvalidArgumentError
+from ..core.spec import TASKS
 from ..registry import get_registry
 from .output import human_size, print_json, print_table
 
@@ -29,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.task and args.task not in TASKS:
+        raise InvalidArgumentError(f"unknown task {args.task!r}; known tasks: {', '.join(TASKS)}")
     registry = get_registry()
     specs = registry.list(args.pattern, task=args.task, namespace=args.namespace)
     if args.json:
@@ -38,9 +42,12 @@ def cmd_list(args: argparse.Namespace) -> int:
             for s in specs
         ])
         return 0
+    filters = [f"{args.pattern!r}"] if args.pattern else []
+    filters += [f"--{k} {v}" for k, v in (("task", args.task), ("namespace", args.namespace)) if v]
     if not specs:
-        print("no datamodule matches" + (f" {args.pattern!r}" if args.pattern else ""), file=sys.stderr)
-        return 1 if args.pattern else 0
+        print("no datamodule matches" + (" " + " ".join(filters) if filters else ""),
+              file=sys.stderr)
+        return 1 if filters else 0
     print_table(
         ["NAME", "VERSION", "TASK", "DOWNLOAD", "SUMMARY"],
         [[s.qualified_name, s.version, s.task, human_size(s.download_size) if s.resources else "-",

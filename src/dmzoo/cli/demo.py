@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="split and training seed (default: 0)")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"sample-grid PNG to write (default: {DEFAULT_OUT})")
     p.add_argument("--data-dir", help="dataset cache folder (downloaded datamodules only)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (also off with DMZOO_QUIET=1 or when stderr is not a terminal)")
     p.set_defaults(handler=cmd_demo)
 
 
@@ -64,13 +65,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _load(spec: Any, args: argparse.Namespace) -> Any:
     from tqdm.auto import tqdm
 
+    from ..core.storage.prepare import auto_quiet
     from ..registry import load_datamodule
     from ..registry.loading import accepted_parameters, import_class
 
     names, var_kw = accepted_parameters(import_class(spec))
     wanted = {"batch_size": args.batch_size, "seed": args.seed, "data_dir": args.data_dir}
     kwargs = {k: v for k, v in wanted.items() if (k in names or var_kw) and v is not None}
-    with tqdm(total=3, desc=f"preparing {spec.name}", unit="step", disable=args.quiet,
+    with tqdm(total=3, desc=f"preparing {spec.name}", unit="step", disable=auto_quiet(True if args.quiet else None),
               file=sys.stderr, leave=True) as bar:
         bar.set_postfix_str("load")
         dm = load_datamodule(spec.ref, **kwargs)
@@ -103,17 +105,19 @@ def _fingerprint(dm: Any) -> str:
 
 
 def _unpack(batch: Any) -> tuple[Any, Any, Any]:
-    """``(x_num, x_cat or None, y)`` from a tabular dict, an image dict or an ``(x, y)`` tuple."""
+    """``(numbers, codes or None, y)`` from an ``(inputs, target)`` batch: a tensor input is
+    flattened into numbers; in a dict of inputs, float tensors are numbers and integer
+    tensors categorical codes (each column embedded)."""
     import torch
 
-    if isinstance(batch, dict):
-        if "x_num" in batch:
-            return batch["x_num"], batch.get("x_cat"), batch["y"]
-        y = next(batch[k] for k in ("y", "label", "labels", "target") if k in batch)
-        x = next(v for k, v in batch.items() if torch.is_tensor(v) and v is not y)
-    else:
-        x, y = batch[0], batch[1]
-    return x.float().flatten(1), None, y
+    inputs, y = batch
+    if not isinstance(inputs, dict):
+        return inputs.float().flatten(1), None, y
+    numbers = [v.flatten(1) for v in inputs.values() if v.is_floating_point()]
+    codes = [v.flatten(1) for v in inputs.values() if not v.is_floating_point()]
+    x_num = torch.cat(numbers, dim=1) if numbers else torch.zeros(len(y), 0)
+    x_cat = torch.cat(codes, dim=1) if codes else None
+    return x_num, (x_cat if x_cat is not None and x_cat.shape[1] else None), y
 
 
 def _build_net(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 64) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,7 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.debug:
         plugin_warnings_as_lines()
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows up here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader (``dmzoo list --json | head -1``) took what it wanted and closed the
+        # pipe: not an error. Point stdout at devnull so the exit flush stays silent too
+        # (the recipe of Python's signal module documentation, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("dmzoo: interrupted", file=sys.stderr)
         return 130

@@ -312,7 +312,9 @@ def _features(entry: Entry, _: str) -> list[str]:
                       widths="15 12 12 36 25")
     if spec.supervised_keys:
         x, y = spec.supervised_keys
-        out += [f"Supervised keys: input {literal(x)}, target {literal(y)}.", ""]
+        inputs = literal(x) if isinstance(x, str) else \
+            "a dict of " + ", ".join(literal(k) for k in x)
+        out += [f"Each batch is ``(inputs, target)``: inputs {inputs}, target {literal(y)}.", ""]
     return out
 
 

@@ -1,18 +1,25 @@
 """Build the HTML site with Sphinx: the project docs, or a gallery-only site.
 
-``dmzoo gallery build OUT`` calls :func:`build_site`. With a Sphinx source folder (the
-repository's ``docs/``, found automatically in a checkout) it builds the whole site; for
-an installed dmzoo without the docs sources it builds a site holding just the gallery of
-the installed datamodules, which is what a team documenting its own plugins wants.
+``dmzoo gallery build OUT`` calls :func:`build_site`. The whole site (user guide, CLI and
+API references, gallery) is built from the repository's ``docs/`` in a checkout, or from
+the copy of those sources that the wheel ships as ``dmzoo/docs`` (built in a temporary
+folder: nothing is written inside the installed package). ``--gallery-only`` builds a
+site holding just the gallery of the installed datamodules, which is what a team
+documenting its own plugins wants.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.errors import GalleryError
+from ..core.errors import GalleryError, MissingExtraError
+
+# Inside the wheel, ``dmzoo/docs/example_plugin`` holds the example plugin's files that the
+# write-a-plugin guide includes from ``../examples/dmzoo-example-plugin`` (pyproject.toml).
+PACKAGED_EXAMPLE = "example_plugin"
 
 _STANDALONE_CONF = '''\
 project = "dmzoo gallery"
@@ -45,6 +52,23 @@ def checkout_docs() -> Path | None:
     return docs if (docs / "conf.py").is_file() else None
 
 
+def packaged_docs() -> Path | None:
+    """The docs sources shipped inside an installed wheel (``dmzoo/docs``), if any."""
+    import dmzoo
+
+    docs = Path(dmzoo.__file__).resolve().parent / "docs"
+    return docs if (docs / "conf.py").is_file() else None
+
+
+def require_sphinx() -> None:
+    """Fail with the extra to install, before anything is written, when Sphinx is missing."""
+    try:
+        import sphinx  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("building the site needs Sphinx, which is not installed; "
+                                "run: pip install 'dmzoo[docs]'") from None
+
+
 def check_output_dir(out: Path, source: Path | None) -> None:
     """OUT may be new, empty or an earlier Sphinx HTML output; anything else is refused."""
     if out.exists() and not out.is_dir():
@@ -67,16 +91,27 @@ def build_site(
     quiet: bool = False,
 ) -> int:
     """Build the HTML site into ``out``; return the number of Sphinx warnings."""
+    require_sphinx()
     out = Path(out)
     src = None if gallery_only else (Path(source) if source is not None else checkout_docs())
+    packaged = None if gallery_only or src is not None else packaged_docs()
     if src is not None and not (src / "conf.py").is_file():
         raise GalleryError(f"{src} has no conf.py; --source must be a Sphinx source folder "
                            "(the repository's docs/)")
-    check_output_dir(out, src)
+    check_output_dir(out, src or packaged)
     overrides = {"dmzoo_gallery_prepare": prepare if isinstance(prepare, bool) else list(prepare),
                  "dmzoo_gallery_data_dir": str(data_dir) if data_dir else ""}
     if src is not None:
         return _run_sphinx(src, out, overrides, quiet)
+    if packaged is not None:
+        with tempfile.TemporaryDirectory(prefix="dmzoo-docs-") as tmp:
+            docs = Path(tmp) / "docs"
+            skip = shutil.ignore_patterns(PACKAGED_EXAMPLE, "__pycache__", "__init__.py")
+            shutil.copytree(packaged, docs, ignore=skip)
+            shutil.copytree(packaged / PACKAGED_EXAMPLE,
+                            Path(tmp) / "examples" / "dmzoo-example-plugin",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            return _run_sphinx(docs, out, overrides, quiet)
     with tempfile.TemporaryDirectory(prefix="dmzoo-gallery-") as tmp:
         (Path(tmp) / "conf.py").write_text(_STANDALONE_CONF)
         (Path(tmp) / "index.rst").write_text(_STANDALONE_INDEX)

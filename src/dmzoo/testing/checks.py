@@ -111,9 +111,12 @@ def check_spec(ctx: Context) -> None:
                                "(it gives the Lightning API, state_dict and the spec)")
     check_kwargs(spec, cls, dict(spec.default_kwargs))
     names = {f.name for f in spec.features}
-    for key in spec.supervised_keys or ():
-        if names and key not in names:
-            raise ConformanceError(f"supervised key {key!r} is not one of the features {sorted(names)}")
+    if spec.supervised_keys:
+        inputs, target = spec.supervised_keys
+        for key in (*(spec.input_keys or (inputs,)), target):
+            if names and key not in names:
+                raise ConformanceError(f"supervised key {key!r} is not one of the features "
+                                       f"{sorted(names)}")
     if fixture_function(spec) is None and spec.resources:
         fixture_kwargs(spec, ctx.folder)  # raises the "declare a fixture" error
 
@@ -161,6 +164,82 @@ def check_loaders_yield_batches(ctx: Context) -> None:
             raise ConformanceError(f"the {split} loader yields no batch on the fixture data")
         if batch_size(batch) < 1:
             raise ConformanceError(f"the {split} loader yields an empty batch")
+
+
+def check_batches_are_inputs_target(ctx: Context) -> None:
+    """Every train/val/test batch is ``(inputs, target)`` as the spec's ``supervised_keys`` say:
+    ``inputs`` a tensor (or a dict of the named tensors), ``target`` a tensor, one batch size;
+    a predict batch is the same pair, or ``inputs`` alone for unlabelled rows."""
+    found = loaders(prepared(ctx))
+    for split, loader in found.items():
+        batch = next(iter(loader), None)
+        if batch is None:
+            continue  # check_loaders_yield_batches reports it
+        if split == "predict" and not _is_pair(batch):
+            check_inputs(ctx.spec, batch, _size_of(batch), split)
+            continue
+        if not _is_pair(batch):
+            raise ConformanceError(
+                f"the {split} loader yields {_kind(batch)}, not an (inputs, target) pair; "
+                "`for x, y in dm.train_dataloader()` must work (see the write-a-plugin guide)")
+        inputs, target = batch
+        if not _is_tensor(target) or target.ndim < 1:
+            raise ConformanceError(f"the {split} loader's target is {_kind(target)}; it must be "
+                                   "a tensor whose first dimension is the batch")
+        check_inputs(ctx.spec, inputs, int(target.shape[0]), split)
+
+
+def check_inputs(spec: DataModuleSpec, inputs: Any, size: int, split: str) -> None:
+    """``inputs`` has the structure, batch size and declared feature shapes of the spec."""
+    keys = spec.input_keys
+    if keys is not None:
+        if not isinstance(inputs, dict) or set(inputs) != set(keys):
+            raise ConformanceError(f"the {split} loader's inputs are {_kind(inputs)}; the spec's "
+                                   f"supervised_keys say a dict with keys {list(keys)}")
+        named = dict(inputs)
+    elif _is_tensor(inputs):
+        named = {spec.supervised_keys[0]: inputs} if spec.supervised_keys else {"inputs": inputs}
+    elif isinstance(inputs, dict) and inputs and not spec.supervised_keys:
+        named = dict(inputs)  # the spec does not say: any dict of tensors
+    else:
+        raise ConformanceError(f"the {split} loader's inputs are {_kind(inputs)}; they must be "
+                               "a tensor, or a dict of tensors named by the spec's "
+                               "supervised_keys, e.g. ((\"x_num\", \"x_cat\"), \"y\")")
+    features = {f.name: f for f in spec.features}
+    for name, tensor in named.items():
+        if not _is_tensor(tensor) or tensor.ndim < 1 or int(tensor.shape[0]) != size:
+            raise ConformanceError(f"the {split} loader's input {name!r} is {_kind(tensor)}; "
+                                   f"expected a tensor of batch size {size}")
+        declared = features[name].shape if name in features else None
+        if declared and (len(declared) != tensor.ndim - 1 or any(
+                d is not None and d != s for d, s in zip(declared, tensor.shape[1:], strict=False))):
+            raise ConformanceError(f"the {split} loader's input {name!r} has example shape "
+                                   f"{tuple(tensor.shape[1:])}; the spec's feature says {declared}")
+
+
+def _is_pair(batch: Any) -> bool:
+    return isinstance(batch, (tuple, list)) and len(batch) == 2
+
+
+def _is_tensor(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor)
+
+
+def _size_of(inputs: Any) -> int:
+    first = next(iter(inputs.values())) if isinstance(inputs, dict) and inputs else inputs
+    return int(first.shape[0]) if _is_tensor(first) and first.ndim else -1
+
+
+def _kind(value: Any) -> str:
+    if _is_tensor(value):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(map(str, value))}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def check_setup_idempotent(ctx: Context) -> None:
@@ -304,6 +383,7 @@ CHECKS: dict[str, Callable[[Context], None]] = {
     "spec": check_spec,
     "listing_is_lazy": check_listing_is_lazy,
     "loaders_yield_batches": check_loaders_yield_batches,
+    "batches_are_inputs_target": check_batches_are_inputs_target,
     "setup_idempotent": check_setup_idempotent,
     "state_dict_round_trip": check_state_dict_round_trip,
     "pickling": check_pickling,

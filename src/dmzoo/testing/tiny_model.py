@@ -1,4 +1,5 @@
-"""A one-parameter LightningModule that trains on any batch (for fast_dev_run checks)."""
+"""A one-parameter LightningModule that trains on any ``(inputs, target)`` batch (for
+fast_dev_run checks); predict batches may also be ``inputs`` alone."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def tiny_module(pl: Any) -> Any:
             self.seen_batches = 0
 
         def _loss(self, batch: Any) -> torch.Tensor:
-            x = first_tensor(batch).float()
+            inputs, _target = batch
+            x = first_tensor(inputs).float()
             return (self.w * x.mean() - 1.0) ** 2
 
         def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
