@@ -22,7 +22,7 @@ from dmzoo.interop import distributed_loader, prepare_then_setup, rank_info
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ROOT / "examples" / "dmzoo-example-plugin" / "upstream" / "points.csv"
-SERVED = "points/points.csv"  # DMZOO_MIRROR layout: <base>/<name>/<file>
+SERVED = "example/points/points.csv"  # DMZOO_MIRROR layout: <base>/<namespace>/<name>/<file>
 
 
 def free_port() -> int:
