@@ -19,6 +19,8 @@ from typing import Any
 
 from dmzoo.core.spec import Alternate, DataModuleSpec, Feature, Resource, Split
 
+from .image_folder.spec import IMAGE_FOLDER
+
 VERSION = "1.0.0"
 MODULE = "dmzoo.plugins.vision.datamodules"
 FIXTURE = "dmzoo.plugins.vision.fixtures:fixture"
@@ -223,4 +225,5 @@ CIFAR100 = _vision_spec(
     release_notes={"1.0.0": "First release: binary archive parsing, fine and coarse labels."},
 )
 
-SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100]
+SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100,
+                               IMAGE_FOLDER]

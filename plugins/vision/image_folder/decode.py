@@ -1,0 +1,122 @@
+"""Decode images once into a uint8 ``N x C x H x W`` array, on all cores, with progress.
+
+The resize rule (``resize="crop"``, the default): the image is scaled, keeping its aspect
+ratio, until it covers ``H x W``, then the centre ``H x W`` is kept (Pillow's
+``ImageOps.fit``, bilinear). ``resize="stretch"`` scales to ``H x W`` ignoring the aspect
+ratio. Images are converted to ``mode`` first (``"RGB"``, as torchvision's ``ImageFolder``
+does, or ``"L"`` for grayscale).
+
+Workers are processes (Pillow's Python-level work holds the GIL); each writes its block
+of rows straight into the memory-mapped output and returns only per-image pixel sums
+(for exact mean/std of any subset later) and the files it could not read. This module
+imports no torch, so worker start-up is cheap under any start method.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODES = {"RGB": 3, "L": 1}
+RESIZE_RULES = ("crop", "stretch")
+BLOCK = 256  # images per worker task
+
+Source = Any  # a file path (str) or the encoded bytes of one image
+
+
+def decode(source: Source, size: tuple[int, int] | None, mode: str = "RGB",
+           resize: str = "crop") -> np.ndarray:
+    """One image as ``C x H x W`` uint8 (any decoding problem raises)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+        img.load()  # a truncated file fails here, not later
+        img = img.convert(mode)
+    if size is not None and img.size != (size[1], size[0]):
+        target = (size[1], size[0])  # Pillow sizes are (width, height)
+        img = (ImageOps.fit(img, target, Image.Resampling.BILINEAR) if resize == "crop"
+               else img.resize(target, Image.Resampling.BILINEAR))
+    array = np.asarray(img, dtype=np.uint8)
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+
+
+def _block(out: str | None, start: int, sources: Sequence[Source], size: tuple[int, int] | None,
+           mode: str, resize: str) -> tuple[int, np.ndarray, list[tuple[int, str]]]:
+    """Decode ``sources`` into rows ``start...`` of ``out`` (a ``.npy``); sums and failures."""
+    channels = MODES[mode]
+    sums = np.zeros((len(sources), channels, 3), dtype=np.float64)  # sum, sum of squares, count
+    bad: list[tuple[int, str]] = []
+    rows = np.load(out, mmap_mode="r+") if out is not None else None
+    for i, source in enumerate(sources):
+        try:
+            pixels = decode(source, size, mode, resize)
+        except Exception as exc:  # unreadable, truncated, not an image: reported, not fatal here
+            bad.append((start + i, f"{type(exc).__name__}: {exc}"))
+            continue
+        flat = pixels.reshape(channels, -1).astype(np.int64)
+        sums[i, :, 0] = flat.sum(1)
+        sums[i, :, 1] = (flat * flat).sum(1)
+        sums[i, :, 2] = flat.shape[1]
+        if rows is not None:
+            rows[start + i] = pixels
+    if rows is not None:
+        rows.flush()
+    return start, sums, bad
+
+
+def default_workers() -> int:
+    """Every core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def decode_all(sources: Sequence[Source], out: Path | None, *, size: tuple[int, int] | None,
+               mode: str, resize: str, workers: int | None = None, quiet: bool = True,
+               desc: str = "decoding") -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Decode every source (into ``out``, a ``.npy`` of ``N x C x H x W`` uint8 made here,
+    when ``size`` is given); return per-image ``(sum, sum of squares, pixel count)`` per
+    channel and the ``(row, reason)`` of each failure."""
+    n, channels = len(sources), MODES[mode]
+    if out is not None and size is not None:
+        np.lib.format.open_memmap(out, mode="w+", dtype=np.uint8,
+                                  shape=(n, channels, *size)).flush()
+    target = str(out) if out is not None and size is not None else None
+    workers = max(1, min(workers or default_workers(), -(-n // BLOCK)))
+    sums = np.zeros((n, channels, 3), dtype=np.float64)
+    bad: list[tuple[int, str]] = []
+    from tqdm.auto import tqdm
+
+    with tqdm(total=n, unit="img", desc=desc, disable=quiet) as bar:
+        tasks = [(target, s, sources[s:s + BLOCK], size, mode, resize) for s in range(0, n, BLOCK)]
+        if workers == 1:
+            results = (_block(*task) for task in tasks)
+            pool = None
+        else:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(_block, *zip(*tasks, strict=True))
+        try:
+            for start, block_sums, block_bad in results:
+                sums[start:start + len(block_sums)] = block_sums
+                bad.extend(block_bad)
+                bar.update(len(block_sums))
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+    return sums, bad
+
+
+def channel_moments(sums: np.ndarray) -> tuple[list[float], list[float]]:
+    """Exact per-channel mean and population std (pixels / 255) from :func:`decode_all` sums."""
+    total = sums.sum(axis=0)  # C x 3
+    count = np.maximum(total[:, 2], 1)
+    mean = total[:, 0] / count / 255.0
+    var = np.maximum(total[:, 1] / count / 255.0**2 - mean**2, 0.0)
+    return [round(float(m), 6) for m in mean], [round(float(s), 6) for s in np.sqrt(var)]
