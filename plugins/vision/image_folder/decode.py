@@ -57,7 +57,9 @@ def _block(out: str | None, start: int, sources: Sequence[Source], size: tuple[i
         try:
             pixels = decode(source, size, mode, resize)
         except Exception as exc:  # unreadable, truncated, not an image: reported, not fatal here
-            bad.append((start + i, f"{type(exc).__name__}: {exc}"))
+            unknown = type(exc).__name__ == "UnidentifiedImageError"
+            bad.append((start + i, "not an image Pillow can read" if unknown
+                        else f"{type(exc).__name__}: {exc}"))
             continue
         flat = pixels.reshape(channels, -1).astype(np.int64)
         sums[i, :, 0] = flat.sum(1)
