@@ -31,6 +31,7 @@ from dmzoo.core.errors import (
 from dmzoo.core.fastloader import ArrayDataset, make_loader
 from dmzoo.core.splits import fingerprint
 
+from . import warm_cache
 from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
 from .sources import XY_TARGET, is_path_like, is_path_list, to_frame
@@ -396,6 +397,14 @@ class TabularDataModule(TabularBase):
             for path in _paths(source):
                 if not Path(path).is_file():
                     raise FileNotFoundError(f"data file {str(path)!r} does not exist")
+
+    def _build(self) -> None:
+        """Reuse a warm cache of files already read with these options (see warm_cache)."""
+        key = warm_cache.cache_key(self)
+        if key is None or not warm_cache.restore(self, key):
+            super()._build()
+            if key is not None:
+                warm_cache.store(self, key)
 
     def load_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         pool = to_frame(self.data, na_values=self.na_values)
