@@ -267,8 +267,7 @@ class TabularBase(DataModule):
             raise InvalidArgumentError("stratify=True needs a classification target; "
                                        "this task is a regression")
         labels = _label_codes(*parts[0].categories[schema.target]) if stratify else None
-        splits = split_indices(n_pool, val_split=self.val_split, seed=self.seed, labels=labels,
-                               test_split=None if len(parts) > 1 else self.test_split)
+        splits = self.split_pool(n_pool, labels, fixed_test=len(parts) > 1)
         if len(parts) > 1:
             splits["test"] = np.arange(n_pool, n_pool + parts[1].length)
         fp = fingerprint(splits) if self._expected_fingerprint is not None else None
@@ -290,6 +289,13 @@ class TabularBase(DataModule):
         log.info("tabular: %d rows -> train %d, val %d, test %d",
                  sum(p.length for p in parts), len(splits["train"]), len(splits["val"]),
                  len(splits["test"]))
+
+    def split_pool(self, n: int, labels: np.ndarray | None, *, fixed_test: bool
+                   ) -> dict[str, np.ndarray]:
+        """Seeded train/val(/test) rows of the pool; a source with a given validation split
+        (huggingface) overrides it."""
+        return split_indices(n, val_split=self.val_split, seed=self.seed, labels=labels,
+                             test_split=None if fixed_test else self.test_split)
 
     def _clean(self, data: Columns, schema: Schema, what: str) -> Columns:
         """Drop rows without a target (and, with ``missing='drop'``, rows with holes)."""

@@ -171,16 +171,17 @@ class CachedImageDataModule(VisionDataModule):
         return {"format": CACHE_FORMAT, "image_size": self.image_size, "mode": self.mode,
                 "resize": self.resize, "on_error": self.on_error}
 
-    def _current_listing(self) -> Listing:
+    def cache_key(self) -> str:
+        """The content key of the cache entry to read (a subclass may compute it cheaper
+        than a full :meth:`listing`)."""
         if self._listing is None:
             self._listing = self.listing()
-        return self._listing
+        return self._listing.key
 
     # -- preparing ------------------------------------------------------------------------
     def prepare_data(self) -> None:
         """Decode every image once into the cache (skipped when the content is unchanged)."""
-        self._listing = None  # rescan: the files may have changed since
-        found = self._current_listing()
+        found = self._listing = self.listing()  # rescan: the files may have changed since
         usercache.cached(self.CACHE_NAME, found.key, lambda out: self._build(found, out),
                          data_dir=self.data_dir)
 
@@ -222,7 +223,7 @@ class CachedImageDataModule(VisionDataModule):
     # -- the cache ------------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, np.ndarray]]:
         if self._cache is None:
-            spec = usercache.cache_spec(self.CACHE_NAME, self._current_listing().key)
+            spec = usercache.cache_spec(self.CACHE_NAME, self.cache_key())
             folder = storage.prepared_dir(spec, self.data_dir)
             try:
                 meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -326,7 +327,7 @@ class CachedImageDataModule(VisionDataModule):
         return {**DataModule.state_dict(self), "split_fingerprint": self.split_fingerprint,
                 "split": {"seed": self.seed, "val_split": self.val_split,
                           "test_split": self.test_split, **{f"num_{p}": n for p, n in sizes.items()}},
-                "content_key": self._current_listing().key}
+                "content_key": self.cache_key()}
 
     # -- gallery --------------------------------------------------------------------------
     def class_counts(self, split: str = "train") -> dict[str, int]:

@@ -1,0 +1,111 @@
+"""Opening a ``datasets`` dataset and reading its structure: splits, image and label columns.
+
+Loading, Hub download, authentication and caching are the ``datasets`` library's own
+(``load_dataset``); a folder written by ``save_to_disk`` is opened with ``load_from_disk``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dmzoo.core.errors import DataFormatError, InvalidArgumentError, MissingExtraError
+
+INSTALL = "pip install 'dmzoo[hf]'"
+#: dmzoo split -> accepted ``datasets`` split names, in order of preference
+SPLIT_NAMES = {
+    "train": ("train", "training"),
+    "val": ("validation", "valid", "val", "dev", "development", "eval", "evaluation"),
+    "test": ("test", "testing"),
+}
+TABULAR_TYPES = ("Value", "ClassLabel")
+
+
+def require_datasets() -> Any:
+    try:
+        import datasets
+    except ImportError:
+        raise MissingExtraError(f"the huggingface datamodule needs the datasets library: "
+                                f"{INSTALL}") from None
+    return datasets
+
+
+def is_saved_dataset(path: str) -> bool:
+    """A folder written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``."""
+    folder = Path(path).expanduser()
+    return folder.is_dir() and any((folder / f).is_file()
+                                   for f in ("dataset_dict.json", "state.json"))
+
+
+def open_dataset(path: str, name: str | None, *, data_dir: str | None = None,
+                 data_files: Any = None, revision: str | None = None,
+                 cache_dir: str | None = None) -> Any:
+    """A ``DatasetDict`` (one ``train`` split for a saved single ``Dataset``)."""
+    datasets = require_datasets()
+    if is_saved_dataset(path):
+        found = datasets.load_from_disk(str(Path(path).expanduser()))
+    else:
+        kwargs = {k: v for k, v in (("data_dir", data_dir), ("data_files", data_files),
+                                    ("revision", revision), ("cache_dir", cache_dir))
+                  if v is not None}
+        found = datasets.load_dataset(path, name, **kwargs)
+    if isinstance(found, datasets.Dataset):
+        found = datasets.DatasetDict({"train": found})
+    return found
+
+
+def map_splits(names: list[str]) -> dict[str, str]:
+    """``{"train": ..., ["val": ...], ["test": ...]}``: dmzoo stage -> dataset split name."""
+    lower = {n.lower(): n for n in names}
+    out = {}
+    for stage, accepted in SPLIT_NAMES.items():
+        hit = next((lower[a] for a in accepted if a in lower), None)
+        if hit is not None:
+            out[stage] = hit
+    if "train" not in out:
+        raise DataFormatError(f"the dataset has no training split (it has: {', '.join(names)}); "
+                              "dmzoo needs one named train or training")
+    return out
+
+
+def kind_of(feature: Any) -> str:
+    return type(feature).__name__
+
+
+def image_column(features: Any, image_key: str | None) -> str | None:
+    """The image column: ``image_key``, else the one ``Image`` feature (None when none)."""
+    if image_key is not None:
+        if image_key not in features:
+            raise InvalidArgumentError(f"image_key={image_key!r} is not a column; columns: "
+                                       f"{', '.join(features)}")
+        return image_key
+    found = [k for k, f in features.items() if kind_of(f) == "Image"]
+    if len(found) > 1:
+        raise InvalidArgumentError(f"several image columns ({', '.join(found)}); pick one with "
+                                   "image_key=")
+    return found[0] if found else None
+
+
+def label_column(features: Any, label_key: str | None) -> str:
+    """The label column: ``label_key``, else the one ``ClassLabel`` feature."""
+    if label_key is not None:
+        if label_key not in features:
+            raise InvalidArgumentError(f"label_key={label_key!r} is not a column; columns: "
+                                       f"{', '.join(features)}")
+        return label_key
+    found = [k for k, f in features.items() if kind_of(f) == "ClassLabel"]
+    if len(found) != 1:
+        raise InvalidArgumentError(
+            f"{'no' if not found else 'several'} ClassLabel column(s) "
+            f"({', '.join(found) or 'columns: ' + ', '.join(features)}); name the label "
+            "column with label_key=")
+    return found[0]
+
+
+def check_tabular(features: Any) -> None:
+    """Every column must be a plain value or a class label."""
+    other = [f"{k} ({kind_of(f)})" for k, f in features.items() if kind_of(f) not in TABULAR_TYPES]
+    if other:
+        raise DataFormatError(f"feature type(s) not supported yet: {', '.join(other)}; dmzoo's "
+                              "huggingface datamodule reads image classification (an Image and a "
+                              "ClassLabel column) and tables of plain values")
