@@ -31,11 +31,17 @@ FORMAT = "1.0.0"
 def file_stats(paths: Iterable[str | Path], root: str | Path | None = None
                ) -> list[tuple[str, int, int]]:
     """``(path relative to root, size, mtime in ns)`` of each file, in the given order."""
+    prefix = os.path.join(os.path.abspath(root), "") if root is not None else ""
     out = []
-    for path in paths:
+    for path in map(os.fspath, paths):
         st = os.stat(path)
-        name = os.path.relpath(path, root) if root is not None else os.path.abspath(path)
-        out.append((Path(name).as_posix(), st.st_size, st.st_mtime_ns))
+        if root is None:
+            name = os.path.abspath(path)
+        elif path.startswith(prefix):  # the common case, without relpath's cost per file
+            name = path[len(prefix):]
+        else:
+            name = os.path.relpath(path, root)
+        out.append((name.replace(os.sep, "/"), st.st_size, st.st_mtime_ns))
     return out
 
 

@@ -52,7 +52,7 @@ def _block(out: str | None, start: int, sources: Sequence[Source], size: tuple[i
     channels = MODES[mode]
     sums = np.zeros((len(sources), channels, 3), dtype=np.float64)  # sum, sum of squares, count
     bad: list[tuple[int, str]] = []
-    rows = np.load(out, mmap_mode="r+") if out is not None else None
+    block = np.zeros((len(sources), channels, *size), dtype=np.uint8) if size else None
     for i, source in enumerate(sources):
         try:
             pixels = decode(source, size, mode, resize)
@@ -61,15 +61,28 @@ def _block(out: str | None, start: int, sources: Sequence[Source], size: tuple[i
             bad.append((start + i, "not an image Pillow can read" if unknown
                         else f"{type(exc).__name__}: {exc}"))
             continue
-        flat = pixels.reshape(channels, -1).astype(np.int64)
-        sums[i, :, 0] = flat.sum(1)
-        sums[i, :, 1] = (flat * flat).sum(1)
-        sums[i, :, 2] = flat.shape[1]
-        if rows is not None:
-            rows[start + i] = pixels
-    if rows is not None:
-        rows.flush()
+        if block is not None:
+            block[i] = pixels
+        else:  # sizes differ: one image at a time
+            _moments(pixels[None], sums[i:i + 1])
+    if block is not None:  # one vectorised pass and one write for the whole block
+        _moments(block, sums)
+        for row, _ in bad:
+            sums[row - start] = 0
+        if out is not None:
+            rows = np.load(out, mmap_mode="r+")
+            rows[start:start + len(block)] = block
+            rows.flush()
     return start, sums, bad
+
+
+def _moments(images: np.ndarray, sums: np.ndarray) -> None:
+    """Per image and channel: sum, sum of squares and count of the pixels, into ``sums``."""
+    flat = images.reshape(images.shape[0], images.shape[1], -1)
+    sums[:, :, 0] = flat.sum(-1, dtype=np.int64)
+    wide = flat.astype(np.int32)
+    sums[:, :, 1] = np.einsum("ncp,ncp->nc", wide, wide, dtype=np.int64)
+    sums[:, :, 2] = flat.shape[-1]
 
 
 def default_workers() -> int:
