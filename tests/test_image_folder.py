@@ -188,3 +188,20 @@ def test_lightning_fit(folder, tmp_path):
                          default_root_dir=str(tmp_path))
     trainer.fit(model, datamodule=dm)
     assert model.seen_batches >= 3
+
+
+def test_worker_processes_write_the_same_cache(tmp_path):
+    write_images(tmp_path / "many", {"a": 160, "b": 150}, size=6)  # > one 256-image block
+    (tmp_path / "many" / "b" / "bad.png").write_bytes(b"\x89PNG broken")
+    one = load(tmp_path / "many", on_error="skip", data_dir=str(tmp_path / "c1"))
+    two = load(tmp_path / "many", on_error="skip", data_dir=str(tmp_path / "c2"),
+               prepare_workers=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for dm in (one, two):
+            dm.prepare_data()
+            dm.setup()
+    a, b = one._load()["all"], two._load()["all"]
+    assert len(a["labels"]) == 310
+    assert all(np.array_equal(a[k], b[k]) for k in ("images", "labels", "sums"))
+    assert one.mean == two.mean and one._meta["skipped"] == two._meta["skipped"] != []

@@ -31,6 +31,8 @@ from dmzoo.plugins.tabular.splits import split_indices
 from dmzoo.plugins.vision.image_folder.images import CachedImageDataModule, Listing
 
 from .source import (
+    ArrowImages,
+    SourceChain,
     check_tabular,
     image_column,
     is_saved_dataset,
@@ -216,21 +218,13 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         return usercache.content_key(parts, options)
 
     def listing(self) -> Listing:
-        from datasets import Image
-
         image_key, label_key = self._columns()
         train = self.dataset()[self.stages()["train"]]
         feature = train.features[label_key]
-        sources: list[Any] = []
-        names: list[str] = []
-        labels = []
-        parts = {}
+        images, names, labels, parts = [], [], [], {}
         for stage, split in self.stages().items():
-            data = self.dataset()[split].cast_column(image_key, Image(decode=False))
-            start = len(sources)
-            for i, item in enumerate(data[image_key]):
-                sources.append(item["bytes"] if item.get("bytes") is not None else item["path"])
-                names.append(item.get("path") or f"{split}[{i}]")
+            data = self.dataset()[split]
+            column = ArrowImages(data, image_key)
             values = np.asarray(data[label_key])
             if values.dtype.kind not in "iu":
                 raise DataFormatError(f"label column {label_key!r} of split {split!r} holds "
@@ -238,8 +232,10 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
             if len(values) and values.min() < 0:
                 raise DataFormatError(f"split {split!r} has {int((values < 0).sum())} unlabelled "
                                       f"row(s) (label -1); dmzoo needs every example labelled")
+            parts[stage] = (len(names), len(names) + len(column))
+            images.append(column)
+            names.extend(column.names(split))
             labels.append(values)
-            parts[stage] = (start, len(sources))
         all_labels = np.concatenate(labels).astype(np.int64)
         if kind_of(feature) == "ClassLabel":
             classes = list(feature.names)
@@ -248,7 +244,7 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         if all_labels.max() >= len(classes):
             raise DataFormatError(f"label {int(all_labels.max())} is out of range for the "
                                   f"{len(classes)} classes of {label_key!r}")
-        return Listing(sources=sources, names=names, labels=all_labels, parts=parts,
+        return Listing(sources=SourceChain(images), names=names, labels=all_labels, parts=parts,
                        classes=classes, key=self.cache_key())
 
 

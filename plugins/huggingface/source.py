@@ -109,3 +109,66 @@ def check_tabular(features: Any) -> None:
         raise DataFormatError(f"feature type(s) not supported yet: {', '.join(other)}; dmzoo's "
                               "huggingface datamodule reads image classification (an Image and a "
                               "ClassLabel column) and tables of plain values")
+
+
+class ArrowImages:
+    """The encoded images of one column (bytes, else the file path), read from the Arrow
+    table a slice at a time, so a large dataset is never held in memory as Python bytes.
+
+    Works for ``Image`` features (``struct<bytes, path>``) and for plain binary or
+    string (path) columns named with ``image_key=``.
+    """
+
+    def __init__(self, dataset: Any, key: str) -> None:
+        if getattr(dataset, "_indices", None) is not None:  # a select()/shuffle() view
+            dataset = dataset.flatten_indices()
+        self.column = dataset.data.column(key)
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    def _field(self, chunk: Any, name: str) -> list[Any]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        kind = chunk.type
+        if pa.types.is_struct(kind):
+            return pc.struct_field(chunk, name).to_pylist()
+        is_path = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        if (name == "path") == is_path:
+            return chunk.to_pylist()
+        return [None] * len(chunk)
+
+    def __getitem__(self, rows: slice) -> list[Any]:
+        start, stop, _ = rows.indices(len(self))
+        chunk = self.column.slice(start, stop - start)
+        return [b if b is not None else p
+                for b, p in zip(self._field(chunk, "bytes"), self._field(chunk, "path"),
+                                strict=True)]
+
+    def names(self, split: str) -> list[str]:
+        """How each image is named in messages: its path, else ``split[row]``."""
+        paths = self._field(self.column, "path")
+        return [p or f"{split}[{i}]" for i, p in enumerate(paths)]
+
+
+class SourceChain:
+    """Several :class:`ArrowImages` (one per split) seen as one sequence of slices."""
+
+    def __init__(self, parts: list[ArrowImages]) -> None:
+        self.parts = parts
+        self.starts = [0]
+        for part in parts:
+            self.starts.append(self.starts[-1] + len(part))
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def __getitem__(self, rows: slice) -> list[Any]:
+        start, stop, _ = rows.indices(len(self))
+        out: list[Any] = []
+        for part, first in zip(self.parts, self.starts, strict=False):
+            lo, hi = max(start - first, 0), min(stop - first, len(part))
+            if lo < hi:
+                out.extend(part[lo:hi])
+        return out

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -110,22 +111,32 @@ def decode_all(sources: Sequence[Source], out: Path | None, *, size: tuple[int, 
     from tqdm.auto import tqdm
 
     with tqdm(total=n, unit="img", desc=desc, disable=quiet) as bar:
-        tasks = [(target, s, sources[s:s + BLOCK], size, mode, resize) for s in range(0, n, BLOCK)]
-        if workers == 1:
-            results = (_block(*task) for task in tasks)
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers)
-            results = pool.map(_block, *zip(*tasks, strict=True))
-        try:
-            for start, block_sums, block_bad in results:
-                sums[start:start + len(block_sums)] = block_sums
-                bad.extend(block_bad)
-                bar.update(len(block_sums))
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        tasks = ((target, s, sources[s:s + BLOCK], size, mode, resize) for s in range(0, n, BLOCK))
+        for start, block_sums, block_bad in _run(tasks, workers):
+            sums[start:start + len(block_sums)] = block_sums
+            bad.extend(block_bad)
+            bar.update(len(block_sums))
     return sums, bad
+
+
+def _run(tasks: Iterator[tuple[Any, ...]], workers: int) -> Iterator[Any]:
+    """``_block(*task)`` for each task, in order; with workers, at most ``2 * workers`` blocks
+    are in flight, so sources read lazily (a dataset column) never sit in memory at once."""
+    if workers == 1:
+        yield from (_block(*task) for task in tasks)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future] = deque()
+        try:
+            for task in tasks:
+                pending.append(pool.submit(_block, *task))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def channel_moments(sums: np.ndarray) -> tuple[list[float], list[float]]:
