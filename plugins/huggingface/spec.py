@@ -13,20 +13,24 @@ HUGGINGFACE = DataModuleSpec(
     tags=("generic", "huggingface", "hub", "image-classification", "tabular", "your-data"),
     summary="A Hugging Face dataset (Hub or local) as a dmzoo datamodule: images or tables.",
     description=(
-        "dm = dmzoo.load_datamodule('huggingface', path='ylecun/mnist', image_size=28, mode='L') "
-        "or path='scikit-learn/iris', label_key='Species'; a local folder or files work too: "
-        "path='imagefolder', data_dir='photos/' (datasets' own builders), path='csv', "
-        "data_files='t.csv', or a folder written by save_to_disk. Needs pip install "
-        "'dmzoo[hf]'. Download, auth and caching stay those of the datasets library. Splits: "
-        "train; validation (or valid, val, dev, eval...); test (or testing); a missing "
-        "validation/test split is cut from train (seeded, stratified, fingerprinted). The image "
-        "and label columns come from the features (an Image, a ClassLabel) or image_key= / "
-        "label_key=. Image datasets are decoded once into the image_folder uint8 cache (keyed "
-        "by the datasets fingerprints and options) and served on the vision fast path "
-        "(image_size=(H, W) required; augment, normalize, workers, pin_memory as image_folder). "
-        "Tables (no Image column) go through the tabular preprocessing, fitted on train and "
-        "kept in state_dict(); batches as the tabular datamodule. Other feature types (audio, "
-        "sequences, nested) are refused with an error naming them."
+        "import dmzoo; dm = dmzoo.load_datamodule('huggingface', path='ylecun/mnist', "
+        "image_size=28, mode='L')\n\n"
+        "dm = dmzoo.load_datamodule('huggingface', path='scikit-learn/iris', "
+        "label_key='Species')\n\n"
+        "dm = dmzoo.load_datamodule('huggingface', path='csv', data_files='sales.csv', "
+        "label_key='churned')  # or path='photos/', or a save_to_disk folder\n\n"
+        "Needs pip install 'dmzoo[hf]'. path, name, data_files, revision and cache_dir go to "
+        "datasets.load_dataset (load_from_disk for a save_to_disk folder): Hub download, auth "
+        "and caching stay the datasets library's own. Splits: train; validation (or valid, "
+        "val, dev, eval...); test (or testing); a missing validation/test split is cut from "
+        "train (seeded, stratified, fingerprinted).\n\n"
+        "The image and label columns come from the features (an Image, a ClassLabel) or "
+        "image_key= / label_key=; class names from the ClassLabel. Image datasets are decoded "
+        "once into the image_folder uint8 cache (keyed by the datasets fingerprints and the "
+        "options; image_size required) and served on the vision fast path. Tables (no Image "
+        "column) go through the tabular preprocessing, fitted on train and kept in "
+        "state_dict(). Other feature types (audio, sequences, nested) are refused with an "
+        "error naming them. Tested offline on local imagefolder, csv and save_to_disk data."
     ),
     features=(Feature("inputs", description="image pixels or tabular features"),
               Feature("label", dtype="int64", description="ClassLabel index (or the target)")),

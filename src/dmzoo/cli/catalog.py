@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
 from ..registry import get_registry
 from .output import human_size, print_json, print_table
@@ -65,6 +66,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{spec.qualified_name} {spec.version}" + ("  (default)" if spec is default else ""))
     if spec.summary:
         print(f"  {spec.summary}")
+    for para in spec.description.split("\n\n"):  # blank lines separate paragraphs
+        print(textwrap.fill(" ".join(para.split()), 98, initial_indent="  ",
+                            subsequent_indent="  ", break_on_hyphens=False))
     rows = [
         ("task", spec.task),
         ("provider", spec.plugin),
