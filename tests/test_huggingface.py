@@ -225,3 +225,8 @@ def test_lightning_fit(tmp_path, kind):
                          default_root_dir=str(tmp_path))
     trainer.fit(model, datamodule=dm)
     assert model.seen_batches >= 3
+
+
+def test_a_dataset_that_cannot_be_loaded_is_named(tmp_path):
+    with pytest.raises(DataFormatError, match=r"datasets could not load path='.*nowhere'"):
+        dmzoo.load_datamodule("huggingface", path=str(tmp_path / "nowhere"), image_size=8)

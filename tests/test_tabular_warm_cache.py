@@ -116,3 +116,12 @@ def test_warm_start_in_a_new_process_and_cache_rm(csv):
                         capture_output=True, text=True)
     assert rm.returncode == 0, rm.stderr
     assert entries() == []
+
+
+def test_unwritable_cache_only_costs_the_warm_start(csv, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("DMZOO_HOME", str(blocker / "home"))  # cannot be created
+    dm = load(csv)
+    assert sum(dm.split_sizes().values()) == 400
+    assert "warm cache not written" in caplog.text

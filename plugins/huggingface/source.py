@@ -9,7 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dmzoo.core.errors import DataFormatError, InvalidArgumentError, MissingExtraError
+from dmzoo.core.errors import (
+    DataFormatError,
+    DmzooError,
+    InvalidArgumentError,
+    MissingExtraError,
+)
 
 INSTALL = "pip install 'dmzoo[hf]'"
 #: dmzoo split -> accepted ``datasets`` split names, in order of preference
@@ -37,18 +42,24 @@ def is_saved_dataset(path: str) -> bool:
                                    for f in ("dataset_dict.json", "state.json"))
 
 
-def open_dataset(path: str, name: str | None, *, data_dir: str | None = None,
-                 data_files: Any = None, revision: str | None = None,
-                 cache_dir: str | None = None) -> Any:
+def open_dataset(path: str, name: str | None, *, data_files: Any = None,
+                 revision: str | None = None, cache_dir: str | None = None) -> Any:
     """A ``DatasetDict`` (one ``train`` split for a saved single ``Dataset``)."""
     datasets = require_datasets()
-    if is_saved_dataset(path):
-        found = datasets.load_from_disk(str(Path(path).expanduser()))
-    else:
-        kwargs = {k: v for k, v in (("data_dir", data_dir), ("data_files", data_files),
-                                    ("revision", revision), ("cache_dir", cache_dir))
-                  if v is not None}
-        found = datasets.load_dataset(path, name, **kwargs)
+    try:
+        if is_saved_dataset(path):
+            found = datasets.load_from_disk(str(Path(path).expanduser()))
+        else:
+            kwargs = {k: v for k, v in (("data_files", data_files), ("revision", revision),
+                                        ("cache_dir", cache_dir)) if v is not None}
+            found = datasets.load_dataset(path, name, **kwargs)
+    except DmzooError:
+        raise
+    except Exception as exc:  # not found, offline, bad files...: say which dataset, keep the cause
+        cause = " ".join(str(exc).split())[:500]
+        raise DataFormatError(f"datasets could not load path={path!r}, name={name!r}: "
+                              f"{type(exc).__name__}: {cause}; check the dataset id or local "
+                              "path (and name=, data_files=, the network or HF_TOKEN)") from exc
     if isinstance(found, datasets.Dataset):
         found = datasets.DatasetDict({"train": found})
     return found

@@ -12,19 +12,22 @@ option) misses the cache and rebuilds. ``dmzoo cache list`` shows the entries as
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dmzoo.core import storage, usercache
-from dmzoo.core.errors import NotPreparedError
+from dmzoo.core.errors import NotPreparedError, StorageError
 
 from .preprocess import Preprocessor
 from .sources import is_path_like, is_path_list
 
 if TYPE_CHECKING:
     from .datamodule import TabularDataModule
+
+log = logging.getLogger("dmzoo.tabular")
 
 CACHE_NAME = "tabular"
 CACHE_FORMAT = 1
@@ -102,4 +105,8 @@ def store(dm: TabularDataModule, key: str) -> None:
                          "data": head.values.tolist()}}
         (out / "meta.json").write_text(json.dumps(meta, default=str) + "\n", encoding="utf-8")
 
-    usercache.cached(CACHE_NAME, key, build)
+    try:
+        usercache.cached(CACHE_NAME, key, build)
+    except (StorageError, OSError) as exc:  # a read-only or full cache: run without it
+        log.warning("tabular: warm cache not written (%s); the next run reads the table again",
+                    exc)

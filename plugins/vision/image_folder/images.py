@@ -78,6 +78,19 @@ def bad_files_message(bad: Sequence[str], total: int) -> str:
     return f"{len(bad)} of {total} image(s) could not be read: {shown}"
 
 
+def _compact(path: Path, keep: np.ndarray, tmp: Path, block: int = 4096) -> None:
+    """Rewrite the ``.npy`` at ``path`` with only the ``keep`` rows, a block at a time."""
+    source = np.load(path, mmap_mode="r")
+    rows = np.flatnonzero(keep)
+    kept = np.lib.format.open_memmap(tmp, mode="w+", dtype=source.dtype,
+                                     shape=(len(rows), *source.shape[1:]))
+    for start in range(0, len(rows), block):
+        kept[start:start + block] = source[rows[start:start + block]]
+    kept.flush()
+    del source, kept
+    tmp.replace(path)
+
+
 class FileImageDataset(PerSampleDataset):
     """``(transform(PIL image), label)`` decoded from the file on every access."""
 
@@ -155,7 +168,7 @@ class CachedImageDataModule(VisionDataModule):
         self.prepare_workers = prepare_workers
         self.dims = (MODES[mode], *self.image_size) if self.image_size else None
         self.classes = []
-        self._listing: Listing | None = None
+        self._key: str | None = None
         self._splits: dict[str, np.ndarray] | None = None
 
     def _check_val_split(self, val_split: int | float) -> None:
@@ -174,14 +187,15 @@ class CachedImageDataModule(VisionDataModule):
     def cache_key(self) -> str:
         """The content key of the cache entry to read (a subclass may compute it cheaper
         than a full :meth:`listing`)."""
-        if self._listing is None:
-            self._listing = self.listing()
-        return self._listing.key
+        if self._key is None:
+            self._key = self.listing().key
+        return self._key
 
     # -- preparing ------------------------------------------------------------------------
     def prepare_data(self) -> None:
         """Decode every image once into the cache (skipped when the content is unchanged)."""
-        found = self._listing = self.listing()  # rescan: the files may have changed since
+        found = self.listing()  # rescan: the files may have changed since
+        self._key = found.key
         usercache.cached(self.CACHE_NAME, found.key, lambda out: self._build(found, out),
                          data_dir=self.data_dir)
 
@@ -209,10 +223,7 @@ class CachedImageDataModule(VisionDataModule):
             names = [n for n, k in zip(names, keep, strict=True) if k]
             labels, sums = labels[keep], sums[keep]
             if images is not None:
-                kept = np.load(images, mmap_mode="r")[keep]
-                np.save(out / "kept.npy", kept)
-                del kept
-                (out / "kept.npy").replace(images)
+                _compact(images, keep, out / "kept.npy")
         np.save(out / "labels.npy", np.asarray(labels, dtype=np.int64))
         np.save(out / "sums.npy", sums)
         meta = {"format": CACHE_FORMAT, "classes": found.classes, "parts": parts,
