@@ -33,7 +33,8 @@ def csv(tmp_path):
 
 
 def load(data, **kwargs):
-    dm = dmzoo.load_datamodule("tabular", data=data, target="label", batch_size=32, **kwargs)
+    kwargs = {"batch_size": 32, **kwargs}
+    dm = dmzoo.load_datamodule("tabular", data=data, target="label", **kwargs)
     dm.prepare_data()
     dm.setup("fit")
     return dm
@@ -125,3 +126,11 @@ def test_unwritable_cache_only_costs_the_warm_start(csv, tmp_path, monkeypatch, 
     dm = load(csv)
     assert sum(dm.split_sizes().values()) == 400
     assert "warm cache not written" in caplog.text
+
+
+def test_loader_options_share_an_entry(csv):
+    load(csv)
+    load(csv, batch_size=7, shuffle=False, num_workers=0)
+    assert len(entries()) == 1
+    load(csv, na_values=["?"])  # shapes the arrays: another entry
+    assert len(entries()) == 2

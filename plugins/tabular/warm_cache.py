@@ -31,8 +31,10 @@ log = logging.getLogger("dmzoo.tabular")
 
 CACHE_NAME = "tabular"
 CACHE_FORMAT = 1
-OPTIONS = ("target", "task_arg", "categorical_arg", "numerical_arg", "classes_arg", "val_split",
-           "test_split", "stratify", "seed", "normalize", "missing", "na_values")
+#: constructor arguments that only shape the loaders, not the cached arrays; every other
+#: argument (present or added later) is part of the key
+LOADER_ONLY = frozenset({"batch_size", "num_workers", "drop_last", "shuffle", "pin_memory",
+                         "predict_data"})
 
 
 def _files(value: Any) -> list[str] | None:
@@ -55,7 +57,7 @@ def cache_key(dm: TabularDataModule) -> str | None:
         stats = usercache.file_stats(data + test)
     except OSError:  # a missing file: let the normal path raise its clear error
         return None
-    options = {name: getattr(dm, name) for name in OPTIONS}
+    options = {k: v for k, v in dm.hparams.items() if k not in LOADER_ONLY}
     options.update(format=CACHE_FORMAT, files=len(data), test_files=len(test),
                    dmzoo=_dmzoo_version())
     return usercache.content_key(stats, options)
