@@ -230,3 +230,13 @@ def test_lightning_fit(tmp_path, kind):
 def test_a_dataset_that_cannot_be_loaded_is_named(tmp_path):
     with pytest.raises(DataFormatError, match=r"datasets could not load path='.*nowhere'"):
         dmzoo.load_datamodule("huggingface", path=str(tmp_path / "nowhere"), image_size=8)
+
+
+def test_an_unlabelled_test_split_is_replaced_by_a_cut_from_train(tmp_path):
+    train = image_split(tmp_path / "a", 5, 0)
+    test = Dataset.from_dict({"image": train["image"][:4], "label": [-1] * 4},
+                             features=train.features)
+    DatasetDict({"train": train, "test": test}).save_to_disk(str(tmp_path / "s"))
+    with pytest.warns(UserWarning, match="split 'test' has no labels"):
+        dm = load(tmp_path / "s")
+    assert {k: len(v) for k, v in dm.splits().items()} == {"train": 11, "val": 1, "test": 3}

@@ -17,6 +17,7 @@ A missing validation or test split is cut from train, seeded and stratified.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -149,13 +150,37 @@ class HuggingFaceDataModule(DataModule):
         return self._opened
 
     def stages(self) -> dict[str, str]:
-        """dmzoo stage (train, val, test) -> the dataset's split name."""
-        return map_splits(list(self.dataset()))
+        """dmzoo stage (train, val, test) -> the dataset's split name. A validation or test
+        split without any label (Hub test sets often hold -1) is left out, with a warning,
+        and cut from train instead."""
+        if getattr(self, "_stages", None) is None:
+            stages = map_splits(list(self.dataset()))
+            key = label_column(self.dataset()[stages["train"]].features, self.label_key)
+            for stage in ("val", "test"):
+                if stage in stages and _unlabelled(self.dataset()[stages[stage]], key):
+                    warnings.warn(f"huggingface: split {stages[stage]!r} has no labels in "
+                                  f"{key!r}; the {stage} split is cut from train instead",
+                                  stacklevel=2)
+                    del stages[stage]
+            self._stages = stages
+        return self._stages
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state["_opened"] = None
         return state
+
+
+def _unlabelled(data: Any, key: str) -> bool:
+    """Whether every value of column ``key`` is missing (null, or a -1 class label)."""
+    import pyarrow.compute as pc
+
+    column = data.data.column(key)
+    if column.null_count == len(column):
+        return True
+    if kind_of(data.features[key]) != "ClassLabel":
+        return False
+    return pc.max(column).as_py() < 0
 
 
 def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
