@@ -14,7 +14,12 @@ import torch
 
 import dmzoo
 from dmzoo.core import storage
-from dmzoo.core.errors import DataFormatError, InvalidArgumentError, SplitMismatchError
+from dmzoo.core.errors import (
+    DataFormatError,
+    InvalidArgumentError,
+    NotPreparedError,
+    SplitMismatchError,
+)
 from dmzoo.plugins.vision.image_folder.datamodule import write_images
 from dmzoo.plugins.vision.image_folder.decode import decode
 
@@ -140,6 +145,16 @@ def test_layout_errors(tmp_path, layout, match):
         write_images(root, layout)  # a class with 0 images is an empty folder
     with pytest.raises(DataFormatError, match=match):
         load(root).prepare_data()
+
+
+def test_setup_before_prepare_or_after_a_change_says_prepare(folder):
+    with pytest.raises(NotPreparedError, match="call prepare_data"):
+        load(folder).setup()
+    dm = load(folder)
+    dm.prepare_data()
+    (folder / "cat" / "000.png").unlink()
+    with pytest.raises(NotPreparedError, match="changed since"):
+        load(folder).setup()  # a new instance lists the files again
 
 
 def test_argument_errors(folder):

@@ -23,7 +23,12 @@ import numpy as np
 
 from dmzoo.core import storage, usercache
 from dmzoo.core.datamodule import DataModule
-from dmzoo.core.errors import DataFormatError, InvalidArgumentError, MissingExtraError
+from dmzoo.core.errors import (
+    DataFormatError,
+    InvalidArgumentError,
+    MissingExtraError,
+    NotPreparedError,
+)
 from dmzoo.core.fastloader import ArrayDataset
 from dmzoo.core.splits import fingerprint
 from dmzoo.core.storage.prepare import auto_quiet
@@ -235,7 +240,13 @@ class CachedImageDataModule(VisionDataModule):
     def _load(self) -> dict[str, dict[str, np.ndarray]]:
         if self._cache is None:
             spec = usercache.cache_spec(self.CACHE_NAME, self.cache_key())
-            folder = storage.prepared_dir(spec, self.data_dir)
+            try:
+                folder = storage.prepared_dir(spec, self.data_dir)
+            except NotPreparedError:
+                raise NotPreparedError(
+                    f"{self.CACHE_NAME}: these images are not prepared yet (or changed since "
+                    "prepare_data() ran); call prepare_data() first (on one process, e.g. "
+                    "rank 0)") from None
             try:
                 meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
                 if meta.get("format") != CACHE_FORMAT:
