@@ -28,10 +28,17 @@ CLASSES = ["cat", "dog", "owl"]
 @pytest.fixture(autouse=True)
 def hf_offline(tmp_path, monkeypatch):
     """No Hub access, and every datasets cache under tmp_path."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
+    hf = tmp_path / "hf"
+    for name, value in (("HF_DATASETS_OFFLINE", "1"), ("HF_HUB_OFFLINE", "1"),
+                        ("HF_HOME", str(hf)), ("HF_DATASETS_CACHE", str(hf / "datasets"))):
+        monkeypatch.setenv(name, value)  # for child processes
+    # datasets read them at import, which happened at collection: set its config too
+    for name, value in (("HF_DATASETS_OFFLINE", True), ("HF_HUB_OFFLINE", True),
+                        ("HF_CACHE_HOME", str(hf)), ("HF_DATASETS_CACHE", hf / "datasets"),
+                        ("HF_MODULES_CACHE", hf / "modules"),
+                        ("DOWNLOADED_DATASETS_PATH", hf / "datasets" / "downloads"),
+                        ("EXTRACTED_DATASETS_PATH", hf / "datasets" / "downloads" / "extracted")):
+        monkeypatch.setattr(datasets.config, name, value)
 
 
 def image_split(folder, count, seed):
