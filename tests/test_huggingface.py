@@ -156,15 +156,18 @@ def test_parquet_class_label_and_validation_split_are_kept(tmp_path):
         df = people(n, seed)
         splits[split] = Dataset.from_dict({"x": df["x"], "y": (df["x"] > 0).astype(int)},
                                           features=features)
-    DatasetDict(splits).save_to_disk(str(tmp_path / "tab"))
-    dm = dmzoo.load_datamodule("huggingface", path=str(tmp_path / "tab"), batch_size=8)
+    files = {}
+    for split, data in splits.items():  # real parquet files (features kept in their metadata)
+        files[split] = str(tmp_path / f"{split}.parquet")
+        data.to_parquet(files[split])
+    dm = dmzoo.load_datamodule("huggingface", path="parquet", data_files=files, batch_size=8)
     dm.prepare_data()
     dm.setup("fit")
     assert dm.split_sizes() == {"train": 120, "val": 30, "test": 25}
     assert dm.split_indices("val").tolist() == list(range(120, 150))
     assert dm.classes == ["no", "yes"] and dm.schema.target == "y"
     state = dm.state_dict()
-    again = dmzoo.load_datamodule("huggingface", path=str(tmp_path / "tab"), batch_size=8)
+    again = dmzoo.load_datamodule("huggingface", path="parquet", data_files=files, batch_size=8)
     again.load_state_dict(state)
     again.setup("fit")
     first = [t for b in dm.val_dataloader() for t in leaves(b)]
