@@ -24,6 +24,7 @@ extensions = [
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
 nitpicky = False
+smartquotes = False  # prose holds copy-paste code (spec descriptions): keep straight quotes
 
 # -- autodoc: the API reference is generated from the docstrings --------------------------
 autodoc_member_order = "bysource"

@@ -38,6 +38,7 @@ from dmzoo.core.errors import (
 from dmzoo.core.fastloader import ArrayDataset, make_loader
 from dmzoo.core.splits import fingerprint
 
+from . import warm_cache
 from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
 from .sources import XY_TARGET, check_encoding, is_path_like, is_path_list, to_frame
@@ -286,8 +287,7 @@ class TabularBase(DataModule):
             raise InvalidArgumentError("stratify=True needs a classification target; "
                                        "this task is a regression")
         labels = _label_codes(*parts[0].categories[schema.target]) if stratify else None
-        splits = split_indices(n_pool, val_split=self.val_split, seed=self.seed, labels=labels,
-                               test_split=None if len(parts) > 1 else self.test_split)
+        splits = self.split_pool(n_pool, labels, fixed_test=len(parts) > 1)
         if len(parts) > 1:
             splits["test"] = np.arange(n_pool, n_pool + parts[1].length)
         fp = fingerprint(splits) if self._expected_fingerprint is not None else None
@@ -309,6 +309,13 @@ class TabularBase(DataModule):
         log.info("tabular: %d rows -> train %d, val %d, test %d",
                  sum(p.length for p in parts), len(splits["train"]), len(splits["val"]),
                  len(splits["test"]))
+
+    def split_pool(self, n: int, labels: np.ndarray | None, *, fixed_test: bool
+                   ) -> dict[str, np.ndarray]:
+        """Seeded train/val(/test) rows of the pool; a source with a given validation split
+        (huggingface) overrides it."""
+        return split_indices(n, val_split=self.val_split, seed=self.seed, labels=labels,
+                             test_split=None if fixed_test else self.test_split)
 
     def _clean(self, data: Columns, schema: Schema, what: str) -> Columns:
         """Drop rows without a target (and, with ``missing='drop'``, rows with holes)."""
@@ -422,6 +429,14 @@ class TabularDataModule(TabularBase):
                 if not Path(path).is_file():
                     raise DataNotFoundError(f"data file {str(path)!r} does not exist; "
                                             "pass the path of an existing CSV/Parquet file")
+
+    def _build(self) -> None:
+        """Reuse a warm cache of files already read with these options (see warm_cache)."""
+        key = warm_cache.cache_key(self)
+        if key is None or not warm_cache.restore(self, key):
+            super()._build()
+            if key is not None:
+                warm_cache.store(self, key)
 
     def load_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         pool = to_frame(self.data, na_values=self.na_values, encoding=self.encoding)

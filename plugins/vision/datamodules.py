@@ -123,7 +123,7 @@ class VisionDataModule(DataModule):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise InvalidArgumentError(f"num_workers must be an int >= 0, got {num_workers!r}")
         self._cache: dict[str, dict[str, np.ndarray]] | None = None
-        val_count(self.num_train, val_split)  # fail now, not at setup()
+        self._check_val_split(val_split)  # fail now, not at setup()
         self.data_dir = data_dir
         self.val_split = val_split
         self.batch_size = batch_size
@@ -149,6 +149,9 @@ class VisionDataModule(DataModule):
         self._split: tuple[np.ndarray, np.ndarray] | None = None
         self._on_device: dict[str, Callable[[Any], Any] | None] = {}
         self._expected_split: tuple[str, dict[str, Any]] | None = None
+
+    def _check_val_split(self, val_split: int | float) -> None:
+        val_count(self.num_train, val_split)
 
     # -- static facts ---------------------------------------------------------------------
     @property

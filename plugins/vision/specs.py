@@ -23,6 +23,7 @@ from dmzoo.core.spec import Alternate, DataModuleSpec, Feature, Resource, Split
 from .emnist.spec import EMNIST
 from .stl10.spec import STL10
 from .svhn.spec import SVHN
+from .image_folder.spec import IMAGE_FOLDER
 
 VERSION = "1.0.0"
 MODULE = "dmzoo.plugins.vision.datamodules"
@@ -229,4 +230,5 @@ CIFAR100 = _vision_spec(
     release_notes={"1.0.0": "First release: binary archive parsing, fine and coarse labels."},
 )
 
-SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100, EMNIST, SVHN, STL10]
+SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100, EMNIST, SVHN, STL10,
+                               IMAGE_FOLDER]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
 from ..core.errors import InvalidArgumentError
 from ..core.spec import TASKS
@@ -72,6 +73,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{spec.qualified_name} {spec.version}" + ("  (default)" if spec is default else ""))
     if spec.summary:
         print(f"  {spec.summary}")
+    for para in spec.description.split("\n\n"):  # blank lines separate paragraphs
+        print(textwrap.fill(" ".join(para.split()), 98, initial_indent="  ",
+                            subsequent_indent="  ", break_on_hyphens=False))
     rows = [
         ("task", spec.task),
         ("provider", spec.plugin),

@@ -1,0 +1,1 @@
+"""First-party plugin ``huggingface``: any ``datasets`` dataset as a dmzoo datamodule."""

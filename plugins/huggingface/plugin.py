@@ -1,0 +1,12 @@
+"""Entry point of the huggingface plugin: its spec only, nothing heavy imported."""
+
+from __future__ import annotations
+
+from dmzoo import hookimpl
+
+from .spec import HUGGINGFACE
+
+
+@hookimpl
+def dmzoo_datamodule_specs():
+    return [HUGGINGFACE]

@@ -1,0 +1,1 @@
+"""``image_folder``: a folder of class subfolders as a fast dmzoo datamodule."""
