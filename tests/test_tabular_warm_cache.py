@@ -99,6 +99,8 @@ def test_damaged_entry_is_rebuilt_not_trusted(csv):
     (entry.path / "prepared" / "meta.json").write_text("{", encoding="utf-8")
     warm = load(csv)
     assert warm.state_dict() == cold.state_dict()
+    meta = json.loads((entry.path / "prepared" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["arrays"]  # the damaged entry was rebuilt, not left for the next run
 
 
 def test_warm_start_in_a_new_process_and_cache_rm(csv):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dmzoo.core import storage, usercache
-from dmzoo.core.errors import NotPreparedError, StorageError
+from dmzoo.core.errors import DamagedCacheError, NotPreparedError, StorageError
 
 from .preprocess import Preprocessor
 from .sources import is_path_like, is_path_list
@@ -74,7 +74,7 @@ def restore(dm: TabularDataModule, key: str) -> bool:
     spec = usercache.cache_spec(CACHE_NAME, key)
     try:
         folder = storage.prepared_dir(spec)
-    except NotPreparedError:
+    except (NotPreparedError, DamagedCacheError):  # damaged: rebuilt by store()
         return False
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -108,7 +108,8 @@ def store(dm: TabularDataModule, key: str) -> None:
         (out / "meta.json").write_text(json.dumps(meta, default=str) + "\n", encoding="utf-8")
 
     try:
-        usercache.cached(CACHE_NAME, key, build)
+        with storage.repairing():  # a damaged entry (restore() refused it) is rebuilt
+            usercache.cached(CACHE_NAME, key, build)
     except (StorageError, OSError) as exc:  # a read-only or full cache: run without it
         log.warning("tabular: warm cache not written (%s); the next run reads the table again",
                     exc)

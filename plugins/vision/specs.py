@@ -21,9 +21,9 @@ from typing import Any
 from dmzoo.core.spec import Alternate, DataModuleSpec, Feature, Resource, Split
 
 from .emnist.spec import EMNIST
+from .image_folder.spec import IMAGE_FOLDER
 from .stl10.spec import STL10
 from .svhn.spec import SVHN
-from .image_folder.spec import IMAGE_FOLDER
 
 VERSION = "1.0.0"
 MODULE = "dmzoo.plugins.vision.datamodules"
