@@ -6,8 +6,8 @@ the model saw (inputs after augmentation, and targets), for the mid-epoch resume
 
 ``--kill-at S`` SIGKILLs the process at the start of step ``S + 1``, after the
 ``ModelCheckpoint(every_n_train_steps=S)`` save of step ``S``; ``--resume`` continues
-from ``C/last.ckpt``. Each step appends one JSON line; the last line of a finished run
-holds a hash of the final weights.
+from ``C/last.ckpt``. Each step appends one JSON line (sample fingerprints, loss); the
+last line of a finished run holds the norms of the final weights.
 """
 
 from __future__ import annotations
@@ -49,11 +49,13 @@ class Recorder(LightningModule):
         self.out = out
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(self.net(x.flatten(1)), y)
         with self.out.open("a") as f:
             f.write(json.dumps({"epoch": self.current_epoch, "step": self.global_step,
-                                "samples": sample_fingerprints(batch)}) + "\n")
-        x, y = batch
-        return torch.nn.functional.cross_entropy(self.net(x.flatten(1)), y)
+                                "samples": sample_fingerprints(batch),
+                                "loss": loss.item()}) + "\n")
+        return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
@@ -85,17 +87,19 @@ def main() -> None:
     model = Recorder(args.out, 3 * 32 * 32)
     callbacks: list[Callback] = []
     if args.kill_at:
-        callbacks += [ModelCheckpoint(dirpath=args.ckpt_dir, every_n_train_steps=args.kill_at,
-                                      save_top_k=0, save_last=True), KillAt(args.kill_at)]
+        callbacks.append(ModelCheckpoint(dirpath=args.ckpt_dir, every_n_train_steps=args.kill_at,
+                                         save_top_k=0, save_last=True))
+        if not args.resume:
+            callbacks.append(KillAt(args.kill_at))
     trainer = Trainer(accelerator="cpu", devices=1, max_epochs=args.epochs, logger=False,
                       enable_checkpointing=bool(args.kill_at), callbacks=callbacks,
                       limit_val_batches=0, num_sanity_val_steps=0, enable_progress_bar=False,
                       enable_model_summary=False)
     ckpt = str(args.ckpt_dir / "last.ckpt") if args.resume else None
     trainer.fit(model, datamodule=dm, ckpt_path=ckpt)
-    weights = b"".join(p.detach().numpy().tobytes() for p in model.parameters())
     with args.out.open("a") as f:
-        f.write(json.dumps({"weights": hashlib.sha1(weights).hexdigest()}) + "\n")
+        f.write(json.dumps({"weights": [p.detach().double().norm().item()
+                                        for p in model.parameters()]}) + "\n")
 
 
 if __name__ == "__main__":
