@@ -19,8 +19,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError
 
-__all__ = ["counter_uniform", "epoch_permutation", "fingerprint", "mix", "permutation",
-           "split_size"]
+__all__ = ["counter_uniform", "fingerprint", "mix", "permutation", "split_size"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -65,12 +64,6 @@ def mix(*values: int) -> int:
             key ^= np.uint64(int(value) % 2**64)
             key = _splitmix64(key)
     return int(key[0])
-
-
-def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
-    """The shuffled order of epoch ``epoch``: :func:`permutation` keyed by ``(seed, epoch)``,
-    so any epoch's order is computed directly (no generator to replay) on any platform."""
-    return permutation(n, mix(seed, epoch))
 
 
 def counter_uniform(key: int, counters: np.ndarray) -> np.ndarray:

@@ -18,10 +18,9 @@ from test_distributed import free_port
 from torch.utils.data import DistributedSampler
 
 import dmzoo
-from dmzoo.core.epochs import EpochSampler
+from dmzoo.core.epochs import EpochSampler, epoch_permutation
 from dmzoo.core.errors import InvalidArgumentError, SplitMismatchError
 from dmzoo.core.fastloader import ArrayDataset, ArrayLoader, Compose, ToFloat, make_loader
-from dmzoo.core.splits import epoch_permutation
 from dmzoo.plugins.vision import fixtures
 from dmzoo.plugins.vision.augment import RandomCropFlip
 from support.resume_lightning import sample_fingerprints
