@@ -1,4 +1,4 @@
-"""Save and restore a plain PyTorch training loop mid-epoch: loader, data, model, optimizer.
+"""Save and restore a plain PyTorch training loop mid-epoch: loader, data, model, optimizer::
 
     loader = dm.train_dataloader()
     load_training_state("run.pt", loader=loader, datamodule=dm, model=model, optim=optim)
