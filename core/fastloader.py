@@ -8,8 +8,10 @@ indices, here a numpy slice of the epoch order), and transforms run once per bat
 In a single-process loader over in-memory arrays, the epoch's rows are gathered once
 and each batch is a slice of them (:class:`EpochSlice`). Because it is still a plain
 map-style dataset fed by a ``DataLoader`` subclass with the standard ``batch_size`` and
-``sampler``, workers, ``pin_memory``, ``DistributedSampler`` and Lightning's sampler
-injection work unchanged.
+``sampler``, workers and ``pin_memory`` work unchanged. The order comes from
+:class:`~dmzoo.core.epochs.EpochSampler` (a ``DistributedSampler``: one global order per
+epoch, sharded by rank, so Lightning keeps it), and :class:`ArrayLoader` resumes
+mid-epoch from its ``state_dict()`` without replaying (``docs/fault_tolerance.rst``).
 
 Public API (stable; used by the vision, tabular and distributed code)::
 
