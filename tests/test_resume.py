@@ -156,6 +156,38 @@ def test_states_for_other_data_or_of_another_kind_are_refused():
                                 "position": 20})
 
 
+def test_plain_loop_helpers_save_and_restore_loader_data_and_model(tmp_path):
+    from dmzoo.core.errors import DataFormatError
+    from dmzoo.interop import load_training_state, save_training_state
+
+    def setup(seed: int = 0):
+        dm = dmzoo.load_datamodule("wine", batch_size=16, seed=seed)
+        dm.setup("fit")
+        return dm, dm.train_dataloader(), torch.nn.Linear(13, 3)
+
+    path = tmp_path / "run.pt"
+    dm, train, model = setup()
+    assert load_training_state(path, loader=train, datamodule=dm, model=model) is False
+    want = [sample_fingerprints(b) for b in setup()[1]][2:]
+    batches = iter(train)
+    next(batches), next(batches)
+    save_training_state(path, loader=train, datamodule=dm, model=model)
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no partial file left
+    dm2, train2, model2 = setup()
+    assert load_training_state(path, loader=train2, datamodule=dm2, model=model2) is True
+    assert torch.equal(model2.weight, model.weight)
+    assert [sample_fingerprints(b) for b in train2] == want
+    other, train3, model3 = setup(seed=1)  # another split: refused before anything is restored
+    with pytest.raises(SplitMismatchError):
+        load_training_state(path, loader=train3, datamodule=other, model=model3)
+    assert train3.state_dict()["position"] == 0 and not torch.equal(model3.weight, model.weight)
+    with pytest.raises(DataFormatError, match="holds no optim"):
+        load_training_state(path, loader=train2, optim=torch.optim.SGD(model2.parameters(), 0.1))
+    torch.save({"weights": 1}, path)
+    with pytest.raises(DataFormatError, match="not a dmzoo training state"):
+        load_training_state(path, loader=train2)
+
+
 def test_lightning_keeps_the_dmzoo_sampler_under_ddp():
     """Lightning injects a DistributedSampler unless the loader already has one: dmzoo's
     is one, so the datamodule's seed (not Lightning's) orders a DDP run."""
