@@ -300,3 +300,59 @@ def test_elastic_resume_with_gloo_processes(tmp_path, before, after):
     following = interleave([r["passes"][1] for r in resumed])
     assert following == epoch_permutation(n, 5, 1).tolist() + \
         epoch_permutation(n, 5, 1)[:-n % after].tolist()
+
+
+@pytest.mark.slow
+def test_lightning_ddp_keeps_the_dmzoo_order(tmp_path, prepared):
+    """A real two-process Lightning DDP fit: each rank trains on its stride of the
+    datamodule's own global order (its seed) with the same augmentation as a one-process
+    shard of it, not on a DistributedSampler Lightning made."""
+    from dmzoo.interop import distributed_loader
+
+    for key in ("LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "RANK"):
+        assert key not in os.environ
+    out = tmp_path / "steps.jsonl"
+    run(str(SUPPORT / "resume_lightning.py"), "--data-dir", prepared["cifar10"], "--epochs", "2",
+        "--devices", "2", "--out", str(out), "--ckpt-dir", str(tmp_path / "c"))
+    dm = dmzoo.load_datamodule("cifar10", data_dir=prepared["cifar10"], batch_size=8,
+                               val_split=0.2, augment=True)
+    dm.setup("fit")
+    for rank, path in enumerate((out, out.with_suffix(".rank1"))):
+        seen = [json.loads(line).get("samples") for line in path.read_text().splitlines()]
+        shard = distributed_loader(dm.train_dataloader(), num_replicas=2, rank=rank)
+        want = [sample_fingerprints(b) for _ in range(2) for b in shard]
+        assert [s for s in seen if s] == want and len(want) == 6  # 40 samples, 2 ranks, 8/batch
+
+
+@pytest.mark.slow
+def test_lightning_ddp_run_resumes_on_one_device(tmp_path, prepared):
+    """Elastic under Lightning: a 2-process DDP run SIGKILLed mid-epoch, resumed with
+    devices=1: the rest of the epoch exactly once, then the one-device global order."""
+    script, out = str(SUPPORT / "resume_lightning.py"), tmp_path / "steps.jsonl"
+    common = ["--data-dir", prepared["cifar10"], "--out", str(out), "--ckpt-dir",
+              str(tmp_path / "c"), "--kill-at", "4"]
+    killed = subprocess.run([sys.executable, script, *common, "--devices", "2", "--epochs", "3"],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert killed.returncode == -9, killed.stderr[-4000:]
+    # Lightning fixes the epoch length when it first builds the loader: after an elastic
+    # resume (a 1 + 3 batch epoch here) it must rebuild it for the 5-batch epochs after
+    resumed = run(script, *common, "--devices", "1", "--epochs", "3", "--resume",
+                  "--reload-every-epoch")
+    assert "ended before the epoch ended" not in resumed.stderr
+    dm = dmzoo.load_datamodule("cifar10", data_dir=prepared["cifar10"], batch_size=8,
+                               val_split=0.2, augment=True)
+    dm.setup("fit")
+    train = dm.train_dataloader()
+    epochs = [[s for b in train for s in sample_fingerprints(b)] for _ in range(3)]
+
+    def records(path: Path) -> list[dict]:
+        return [r for r in map(json.loads, path.read_text().splitlines()) if "samples" in r]
+
+    rank0, rank1 = records(out), records(out.with_suffix(".rank1"))
+    assert [r["step"] for r in rank1] == [0, 1, 2, 3]  # 3 batches per rank, then 1 of epoch 1
+    before = [[r["samples"] for r in rank if r["epoch"] == 1][0] for rank in (rank0, rank1)]
+    interleaved = [s for pair in zip(*before, strict=True) for s in pair]
+    after = [s for r in rank0[4:] if r["epoch"] == 1 for s in r["samples"]]
+    assert interleaved + after == epochs[1]  # each sample of epoch 1 once, in its global order
+    assert [s for r in rank0 if r["epoch"] == 2 for s in r["samples"]] == epochs[2]
