@@ -58,8 +58,10 @@ class VisionDataModule(DataModule):
         num_workers: loader worker processes (fork or spawn; workers re-open the
             memory-mapped cache instead of receiving a copy). Workers are persistent.
         normalize: subtract ``mean`` and divide by ``std`` (per channel).
-        seed: seeds the validation split, the shuffling (``seed + epoch``) and the
-            augmentation streams.
+        seed: seeds the validation split, the shuffling (``seed + epoch``, also under
+            DDP) and the augmentation (a hash of seed, epoch and sample position). Every
+            loader resumes mid-epoch from its ``state_dict()`` (see "Fault-tolerant
+            training" in the docs).
         shuffle: shuffle the training split each epoch.
         pin_memory: pin batches in page-locked memory (only when CUDA is available).
         drop_last: drop the last incomplete training batch (val/test keep every example).
