@@ -68,7 +68,11 @@ _KEY: contextvars.ContextVar[BatchKey | None] = contextvars.ContextVar("dmzoo_ba
 
 
 def current_batch_key() -> BatchKey | None:
-    """The key of the batch being transformed right now (None outside a dmzoo loader)."""
+    """The key of the batch being transformed right now (None outside a dmzoo loader).
+
+    A batch transform that reads it says so with a class attribute ``uses_batch_key =
+    True`` (as :class:`~dmzoo.plugins.vision.augment.RandomCropFlip` does): loaders key
+    their batches only for such transforms, so the others pay nothing for it."""
     return _KEY.get()
 
 
@@ -91,7 +95,7 @@ def process_group() -> tuple[int, int]:
     return 1, 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Pass:
     """One pass (an epoch, or the rest of a resumed one) over this rank's shard.
 

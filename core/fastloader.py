@@ -74,6 +74,7 @@ __all__ = [
     "ToFloat",
     "WorkerRandom",
     "make_loader",
+    "uses_batch_key",
     "with_item",
     "worker_generator",
 ]
@@ -436,7 +437,8 @@ class ArrayLoader(DataLoader):
         if not getattr(dataset, "__getitems__", None):
             return ArrayBatches(sampler, None, self._progress, as_lists=True)
         staged = self.num_workers == 0 and isinstance(dataset, ArrayDataset) and dataset.can_stage()
-        keyed = isinstance(dataset, ArrayDataset) and isinstance(self.collate_fn, BatchCollate)
+        keyed = isinstance(dataset, ArrayDataset) and isinstance(self.collate_fn, BatchCollate) \
+            and uses_batch_key(self.collate_fn.transform)
         return ArrayBatches(sampler, dataset.stage if staged else None, self._progress,
                             keyed=keyed)
 
@@ -536,6 +538,10 @@ class Compose:
 
     def __init__(self, transforms: Sequence[BatchTransform]) -> None:
         self.transforms = list(transforms)
+
+    @property
+    def uses_batch_key(self) -> bool:
+        return any(uses_batch_key(t) for t in self.transforms)
 
     def __call__(self, batch: Any) -> Any:
         for t in self.transforms:
@@ -651,6 +657,12 @@ class WorkerRandom:
         state.pop("_gen", None)
         state.pop("_gen_key", None)
         return state
+
+
+def uses_batch_key(transform: Any) -> bool:
+    """Whether a batch transform reads :func:`~dmzoo.core.epochs.current_batch_key` (its
+    ``uses_batch_key`` attribute says so): only then do batches carry their key."""
+    return bool(getattr(transform, "uses_batch_key", False))
 
 
 # -------------------------------------------------------------------------- loading

@@ -29,6 +29,8 @@ from dmzoo.core.splits import counter_uniform, mix
 class RandomCropFlip:
     """Zero-pad by ``padding``, crop ``size`` at a random offset, flip left-right with p=``flip``."""
 
+    uses_batch_key = True  # its draws hash the batch key (epoch, sample positions)
+
     def __init__(self, key: Key = 0, size: int = 32, padding: int = 4, flip: float = 0.5,
                  seed: int = 0) -> None:
         self.key, self.size, self.padding, self.flip, self.seed = key, size, padding, flip, seed
