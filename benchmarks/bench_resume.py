@@ -6,7 +6,7 @@ first batch, at 1% and 99% of a CIFAR-size epoch. Usage::
 Data: 50,000 generated 3x32x32 uint8 images and labels, memory-mapped from ``.npy`` files
 like the vision cache, served by the CIFAR training recipe (shuffle, random crop + flip,
 float, normalise; batches of 128). Every number is a median of ``--reps`` runs in this
-one process. The resume ratios must stay within ``GOAL`` (the state jumps to its
+one process, the variants interleaved. The resume ratios must stay within ``GOAL`` (the state jumps to its
 position: it never replays the batches before it); ``replay_99_vs_fresh`` shows what
 fast-forwarding through 99% of the epoch would cost instead.
 """
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "dmzoo-bench-resume")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--reps", type=int, default=21)
     args = parser.parse_args()
 
     arrays = data(args.workdir)
@@ -91,10 +91,17 @@ def main() -> None:
     for name in states:  # the resumed batch is the one the saver gave next
         got = resume(name)
         assert torch.equal(got[0], expected[name][0]) and torch.equal(got[1], expected[name][1])
-    fresh = median_time(lambda: next(iter(build(arrays))), args.reps)
+    # interleaved, so a slow spell of the machine hits every variant alike
+    runs: dict[str, Callable[[], Any]] = {"fresh": lambda: next(iter(build(arrays)))}
+    runs.update({name: (lambda name=name: resume(name)) for name in states})
+    times: dict[str, list[float]] = {key: [] for key in runs}
+    for _ in range(args.reps):
+        for key, fn in runs.items():
+            times[key].append(median_time(fn, 1))
+    fresh = statistics.median(times["fresh"])
     result = {"fresh_first_batch_s": fresh}
     for name in states:
-        seconds = median_time(lambda name=name: resume(name), args.reps)
+        seconds = statistics.median(times[name])
         result[f"resume_{name}pct_s"] = seconds
         result[f"resume_{name}pct_vs_fresh"] = seconds / fresh
     result["replay_99_vs_fresh"] = median_time(replay_99, max(1, args.reps // 3)) / fresh

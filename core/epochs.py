@@ -173,8 +173,8 @@ class EpochSampler(DistributedSampler):
         epoch, self.epoch = self.epoch, self.epoch + 1
         order = self.order(epoch)
         count = self.shard_size(start)
-        if self.num_replicas == 1 and start == 0:
-            rows = order[:count]
+        if self.num_replicas == 1:  # no stride, no padding: a view
+            rows = order[start:start + count]
         else:
             positions = np.arange(count, dtype=np.int64) * self.num_replicas + (start + self.rank)
             rows = order.take(positions, mode="wrap")  # p >= n pads with p mod n
