@@ -502,13 +502,19 @@ def _as_collection(value: Any, arg: str) -> tuple[str, Any]:
 
 def _loaders(collection: tuple[str, Any], *, batch_size: int, num_workers: int,
              shuffle: bool) -> Any:
+    """dmzoo's resumable loaders (seed 0, per-sample ``default_collate``) for map-style
+    datasets; an ``IterableDataset`` orders itself, so it gets a plain ``DataLoader``."""
     import torch
-    from torch.utils.data import DataLoader, IterableDataset
+    from torch.utils.data import DataLoader, IterableDataset, default_collate
+
+    from .fastloader import make_loader
 
     def loader(ds: Any) -> Any:
-        mix = shuffle and not isinstance(ds, IterableDataset)
-        return DataLoader(ds, batch_size=batch_size, shuffle=mix, num_workers=num_workers,
-                          pin_memory=torch.cuda.is_available())
+        pin = torch.cuda.is_available()
+        if isinstance(ds, IterableDataset):
+            return DataLoader(ds, batch_size=batch_size, num_workers=num_workers, pin_memory=pin)
+        return make_loader(ds, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers,
+                           pin_memory=pin, collate_fn=default_collate)
 
     kind, items = collection
     if kind == "dict":

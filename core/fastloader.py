@@ -8,8 +8,10 @@ indices, here a numpy slice of the epoch order), and transforms run once per bat
 In a single-process loader over in-memory arrays, the epoch's rows are gathered once
 and each batch is a slice of them (:class:`EpochSlice`). Because it is still a plain
 map-style dataset fed by a ``DataLoader`` subclass with the standard ``batch_size`` and
-``sampler``, workers, ``pin_memory``, ``DistributedSampler`` and Lightning's sampler
-injection work unchanged.
+``sampler``, workers and ``pin_memory`` work unchanged. The order comes from
+:class:`~dmzoo.core.epochs.EpochSampler` (a ``DistributedSampler``: one global order per
+epoch, sharded by rank, so Lightning keeps it), and :class:`ArrayLoader` resumes
+mid-epoch from its ``state_dict()`` without replaying (``docs/fault_tolerance.rst``).
 
 Public API (stable; used by the vision, tabular and distributed code)::
 
@@ -39,12 +41,13 @@ from torch.utils.data import (
     BatchSampler,
     DataLoader,
     Dataset,
-    RandomSampler,
     Sampler,
     SequentialSampler,
     get_worker_info,
 )
 
+from .epochs import BatchKey, EpochSampler, Pass, using_batch_key
+from .errors import InvalidArgumentError, SplitMismatchError
 from .parallel import map_row_blocks
 
 Batch = dict[str, torch.Tensor] | tuple[torch.Tensor, ...]
@@ -62,13 +65,16 @@ __all__ = [
     "BatchTransform",
     "Cast",
     "Compose",
+    "EpochSampler",
     "EpochSlice",
     "Key",
+    "KeyedBatch",
+    "KeyedRows",
     "Normalize",
-    "SeededRandomSampler",
     "ToFloat",
     "WorkerRandom",
     "make_loader",
+    "uses_batch_key",
     "with_item",
     "worker_generator",
 ]
@@ -154,12 +160,18 @@ class ArrayDataset(Dataset):
     def _pack(self, values: list[Any]) -> Any:
         return dict(zip(self.keys, values, strict=True)) if self._is_dict else tuple(values)
 
-    def __getitems__(self, positions: Sequence[int] | EpochSlice) -> Batch:
+    def __getitems__(self, positions: Sequence[int] | EpochSlice | KeyedRows) -> Any:
+        """The batch of ``positions``; a :class:`KeyedBatch` when they carry a key."""
         if isinstance(positions, EpochSlice):  # rows already gathered: slice, don't gather
+            key = positions.key
             values = [a[positions.start:positions.stop] for a in positions.arrays]
         else:
+            key = None
+            if isinstance(positions, KeyedRows):
+                key, positions = positions.key, positions.rows
             values = self.rows(positions)
-        return self._pack([torch.from_numpy(np.ascontiguousarray(v)) for v in values])
+        batch = self._pack([torch.from_numpy(np.ascontiguousarray(v)) for v in values])
+        return batch if key is None else KeyedBatch(batch, key)
 
     def can_stage(self) -> bool:
         """Whether a loader may copy a whole epoch at once (:meth:`stage`): in-memory
@@ -201,93 +213,140 @@ class ArrayDataset(Dataset):
 
 
 # ------------------------------------------------------------------------- sampling
-class SeededRandomSampler(RandomSampler):
-    """A permutation drawn from ``torch.Generator().manual_seed(seed + epoch)``.
-
-    ``set_epoch`` (called by Lightning each epoch, like ``DistributedSampler``) picks the
-    epoch; each ``__iter__`` then advances it by one, so plain loops also get a new,
-    reproducible order every epoch. Subclassing ``RandomSampler`` tells Lightning the
-    loader is shuffled, so a ``DistributedSampler`` it injects shuffles too.
-    """
-
-    def __init__(self, data_source: Sequence[Any], seed: int = 0) -> None:
-        super().__init__(data_source)
-        self.seed = int(seed)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
-    def __iter__(self) -> Iterator[int]:
-        # A plain list iterator, not a generator: ``BatchSampler`` cuts batches from it
-        # with ``itertools.islice`` (C), so no Python frame runs per index.
-        return iter(self.permutation().tolist())
-
-    def permutation(self) -> torch.Tensor:
-        """This epoch's order as an int64 tensor; advances the epoch like ``iter()``."""
-        gen = torch.Generator()
-        gen.manual_seed(self.seed + self.epoch)
-        self.epoch += 1
-        return torch.randperm(len(self.data_source), generator=gen)
-
-    def __len__(self) -> int:
-        return len(self.data_source)
-
-
 class EpochSlice:
-    """Batch ``start:stop`` of an epoch whose rows were gathered, in order, into ``arrays``."""
+    """Batch ``start:stop`` of an epoch whose rows were gathered, in order, into ``arrays``;
+    ``key`` names the samples' global positions (None: the collate needs no key)."""
 
-    __slots__ = ("arrays", "start", "stop")
+    __slots__ = ("arrays", "key", "start", "stop")
 
-    def __init__(self, arrays: list[np.ndarray], start: int, stop: int) -> None:
-        self.arrays, self.start, self.stop = arrays, start, stop
+    def __init__(self, arrays: list[np.ndarray], start: int, stop: int,
+                 key: BatchKey | None = None) -> None:
+        self.arrays, self.start, self.stop, self.key = arrays, start, stop, key
 
     def __len__(self) -> int:
         return self.stop - self.start
 
 
+class KeyedRows:
+    """A batch of dataset positions (``rows``) with the :class:`BatchKey` of its samples."""
+
+    __slots__ = ("key", "rows")
+
+    def __init__(self, rows: np.ndarray, key: BatchKey) -> None:
+        self.rows, self.key = rows, key
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # sent to loader workers
+        return KeyedRows, (self.rows, self.key)
+
+
+class KeyedBatch:
+    """What ``__getitems__`` returns for keyed rows: the batch and its key, which
+    :class:`BatchCollate` makes current while the batch transform runs."""
+
+    __slots__ = ("batch", "key")
+
+    def __init__(self, batch: Any, key: BatchKey) -> None:
+        self.batch, self.key = batch, key
+
+
+class _Progress:
+    """Where a loader is: the pass being iterated, and a loaded state waiting for the next."""
+
+    __slots__ = ("current", "passes", "pending")
+
+    def __init__(self) -> None:
+        self.current: Pass | None = None
+        self.pending: dict[str, Any] | None = None
+        self.passes = 0  # epochs counted for samplers that have no ``epoch`` of their own
+
+
 class ArrayBatches:
-    """A ``BatchSampler``'s batches as int64 numpy slices of one per-epoch order array.
+    """A ``BatchSampler``'s batches as int64 numpy slices of one per-pass order array.
 
     ``BatchSampler`` builds every batch as a Python list, one int at a time, and
     ``__getitems__`` then turns it back into an array: for 1,400 batches of 512 that is
-    a third of a tabular epoch. Here the whole epoch order is one array (the seeded
-    permutation itself, a range, or any other sampler read once) and each batch is a
-    view of it. Same batches, same order, same ``len``.
+    a third of a tabular epoch. Here the whole pass is one array (this rank's shard of
+    :class:`~dmzoo.core.epochs.EpochSampler`'s global order, or any other sampler read
+    once) and each batch is a view of it. Same batches, same order, same ``len``.
 
     With ``stage`` (an :class:`ArrayDataset`'s, in a single-process loader), the epoch's
     rows are gathered once, in order, and each batch is an :class:`EpochSlice` of them:
-    one large copy instead of a random gather per batch.
+    one large copy instead of a random gather per batch. With ``keyed`` each batch
+    carries its :class:`BatchKey`; datasets without ``__getitems__`` get Python lists.
+    A pass begins where a loaded state (``progress.pending``) says, without replaying.
     """
 
     def __init__(self, batch_sampler: BatchSampler,
-                 stage: Callable[[np.ndarray], list[np.ndarray]] | None = None) -> None:
+                 stage: Callable[[np.ndarray], list[np.ndarray]] | None = None,
+                 progress: _Progress | None = None, *, keyed: bool = False,
+                 as_lists: bool = False) -> None:
         self.batch_sampler = batch_sampler
         self.stage = stage
+        self.progress = progress if progress is not None else _Progress()
+        self.keyed, self.as_lists = keyed, as_lists
+
+    def _count(self, samples: int) -> int:
+        size = self.batch_sampler.batch_size
+        return samples // size if self.batch_sampler.drop_last else -(-samples // size)
 
     def __len__(self) -> int:
+        current, pending = self.progress.current, self.progress.pending
+        if pending is not None:
+            sampler = self.batch_sampler.sampler
+            if isinstance(sampler, EpochSampler):
+                return pending["num_yielded"] + self._count(sampler.shard_size(pending["position"]))
+        elif current is not None and current.yielded < current.batches:
+            return current.done + current.batches
         return len(self.batch_sampler)
 
-    def order(self) -> np.ndarray:
-        sampler = self.batch_sampler.sampler
-        if isinstance(sampler, SeededRandomSampler):
-            return sampler.permutation().numpy()
-        if type(sampler) is SequentialSampler:
-            return np.arange(len(sampler), dtype=np.int64)
-        return np.fromiter(iter(sampler), dtype=np.int64)
+    def begin(self) -> Pass:
+        """Start the next pass: the next epoch, or the rest of a loaded one."""
+        sampler, progress = self.batch_sampler.sampler, self.progress
+        pending, progress.pending = progress.pending, None
+        if isinstance(sampler, EpochSampler):
+            resume = pending is not None and pending["epoch"] == sampler.epoch
+            run = sampler.begin(pending["position"], pending["num_yielded"]) if resume \
+                else sampler.begin()
+        else:
+            epoch = int(getattr(sampler, "epoch", progress.passes))
+            skip = pending["num_yielded"] if pending is not None and pending["epoch"] == epoch else 0
+            if type(sampler) is SequentialSampler:
+                rows = np.arange(len(sampler), dtype=np.int64)
+            else:
+                rows = np.fromiter(iter(sampler), dtype=np.int64)
+            size = self.batch_sampler.batch_size
+            run = Pass(epoch=epoch, start=skip * size, world=1, rank=0, rows=rows[skip * size:],
+                       done=skip)
+        progress.passes = run.epoch + 1
+        run.batches = self._count(len(run.rows))
+        progress.current = run
+        return run
 
-    def __iter__(self) -> Iterator[np.ndarray | EpochSlice]:
-        # A generator, so the order is drawn at the first batch, not at ``iter()``: the
+    def __iter__(self) -> Iterator[Any]:
+        # A generator, so the pass begins at the first batch, not at ``iter()``: the
         # DataLoader calls ``iter()`` more than once and must not advance the epoch.
-        order, size = self.order(), self.batch_sampler.batch_size
-        stop = len(order) - len(order) % size if self.batch_sampler.drop_last else len(order)
-        if self.stage is None:
+        run = self.begin()
+        rows, size = run.rows, self.batch_sampler.batch_size
+        stop = min(len(rows), run.batches * size)
+        step, first = size * run.world, run.start + run.rank
+        if self.as_lists:
             for start in range(0, stop, size):
-                yield order[start:start + size]
-            return
-        arrays = self.stage(order[:stop])
-        for start in range(0, stop, size):
-            yield EpochSlice(arrays, start, min(start + size, stop))
+                yield rows[start:start + size].tolist()
+        elif self.stage is not None:
+            arrays = self.stage(rows[:stop])
+            for b, start in enumerate(range(0, stop, size)):
+                key = BatchKey(run.epoch, first + b * step, run.world) if self.keyed else None
+                yield EpochSlice(arrays, start, min(start + size, stop), key)
+        elif self.keyed:
+            for b, start in enumerate(range(0, stop, size)):
+                yield KeyedRows(rows[start:start + size],
+                                BatchKey(run.epoch, first + b * step, run.world))
+        else:
+            for start in range(0, stop, size):
+                yield rows[start:start + size]
 
 
 class ArrayEpoch:
@@ -301,6 +360,7 @@ class ArrayEpoch:
         self._len = len(batches)
         self._fetch = loader.dataset.__getitems__
         self._collate = loader.collate_fn
+        self._progress = batches.progress
 
     def __iter__(self) -> ArrayEpoch:
         return self
@@ -309,41 +369,153 @@ class ArrayEpoch:
         return self._len
 
     def __next__(self) -> Any:
-        return self._collate(self._fetch(next(self._batches)))
+        batch = self._collate(self._fetch(next(self._batches)))
+        self._progress.current.yielded += 1  # type: ignore[union-attr]
+        return batch
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A live epoch is not copied (torch's iterators refuse): a copy is an empty one.
         return iter, ((),)
 
 
+class _Counted:
+    """torch's iterator (workers, pinned memory), counting the batches it hands out."""
+
+    def __init__(self, iterator: Any, progress: _Progress) -> None:
+        self._iterator, self._progress = iterator, progress
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __len__(self) -> int:
+        return len(self._iterator)
+
+    def __next__(self) -> Any:
+        batch = next(self._iterator)
+        self._progress.current.yielded += 1  # type: ignore[union-attr]
+        return batch
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._iterator, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return iter, ((),)
+
+
+STATE_FORMAT = 1
+
+
 class ArrayLoader(DataLoader):
     """A standard ``DataLoader`` (same arguments, attributes and ``sampler`` semantics)
-    that feeds its own ``BatchSampler``'s batches as :class:`ArrayBatches`.
+    that feeds its own ``BatchSampler``'s batches as :class:`ArrayBatches`, and resumes
+    mid-epoch: ``state_dict()`` / ``load_state_dict()`` as torchdata's ``StatefulDataLoader``.
 
-    Only the loader's own plain ``BatchSampler`` is replaced, and only for a dataset with
-    ``__getitems__`` (a per-sample ``__getitem__`` keeps getting Python ints); a custom
-    ``batch_sampler`` (e.g. the one Lightning wraps for ``predict``) is used as given.
-    With ``num_workers=0`` and an :class:`ArrayDataset` that :meth:`~ArrayDataset.can_stage`,
+    Only the loader's own plain ``BatchSampler`` is replaced; a custom ``batch_sampler``
+    (e.g. the one Lightning wraps for ``predict``) is used as given. With
+    ``num_workers=0`` and an :class:`ArrayDataset` that :meth:`~ArrayDataset.can_stage`,
     each epoch is staged. The replacement goes through ``DataLoader._index_sampler``, the
     one private hook used here (the property every DataLoader iterator and ``len`` read);
     the tests compare the batches with torch's own for each kind of sampler. Without
     workers or pinned memory, ``iter()`` gives an :class:`ArrayEpoch`.
+
+    The state is a few numbers (epoch, global position reached, batches yielded), taken
+    between batches: loaded into a new loader over the same data (any process, any
+    ``num_workers``, any world size with :class:`~dmzoo.core.epochs.EpochSampler`), the
+    next ``iter()`` continues with the next batch; the epochs after it are unchanged.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._progress = _Progress()
 
     @property
     def _index_sampler(self) -> Any:
         sampler = super()._index_sampler
-        if type(sampler) is not BatchSampler or not getattr(self.dataset, "__getitems__", None):
+        if type(sampler) is not BatchSampler:
             return sampler
         dataset = self.dataset
+        if not getattr(dataset, "__getitems__", None):
+            return ArrayBatches(sampler, None, self._progress, as_lists=True)
         staged = self.num_workers == 0 and isinstance(dataset, ArrayDataset) and dataset.can_stage()
-        return ArrayBatches(sampler, dataset.stage if staged else None)
+        keyed = isinstance(dataset, ArrayDataset) and isinstance(self.collate_fn, BatchCollate) \
+            and uses_batch_key(self.collate_fn.transform)
+        return ArrayBatches(sampler, dataset.stage if staged else None, self._progress,
+                            keyed=keyed)
 
     def __iter__(self) -> Iterator[Any]:
         batches = self._index_sampler
-        if self.num_workers == 0 and not self.pin_memory and isinstance(batches, ArrayBatches):
+        if not isinstance(batches, ArrayBatches):
+            return super().__iter__()
+        if self.num_workers == 0 and not self.pin_memory and not batches.as_lists:
             return ArrayEpoch(self, batches)
-        return super().__iter__()
+        return _Counted(super().__iter__(), self._progress)
+
+    @property
+    def last_batch_key(self) -> BatchKey | None:
+        """The key of the batch handed out last (for batch transforms run after the loader,
+        e.g. on the device)."""
+        run = self._progress.current
+        if run is None or run.yielded == 0:
+            return None
+        b = run.yielded - 1
+        return BatchKey(run.epoch, run.start + run.rank + b * self.batch_size * run.world,
+                        run.world)
+
+    # -- resumption ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Where this loader is: a dict of plain numbers, saved with a checkpoint."""
+        progress, sampler = self._progress, self.sampler
+        n = len(self.dataset)  # type: ignore[arg-type]
+        state = {"format": STATE_FORMAT, "num_samples": n,
+                 "shuffle": getattr(sampler, "shuffle", None),
+                 "seed": getattr(sampler, "seed", None),
+                 "world_size": getattr(sampler, "num_replicas", 1)}
+        run = progress.current
+        if progress.pending is not None:
+            return {**state, **{k: progress.pending[k] for k in
+                                ("epoch", "position", "num_yielded")}}
+        if run is None:
+            epoch = int(getattr(sampler, "epoch", progress.passes))
+            return {**state, "epoch": epoch, "position": 0, "num_yielded": 0}
+        if run.yielded >= run.batches:  # the pass is over: the next epoch from its start
+            return {**state, "epoch": run.epoch + 1, "position": 0, "num_yielded": 0}
+        taken = min(run.yielded * (self.batch_size or 1), len(run.rows))
+        return {**state, "epoch": run.epoch, "position": min(run.start + taken * run.world, n),
+                "num_yielded": run.done + run.yielded}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from ``state`` (a :meth:`state_dict`) at the next ``iter()``.
+
+        Refuses a state of another split size, seed or shuffle (a different epoch order)."""
+        keys = ("format", "num_samples", "epoch", "position", "num_yielded")
+        if not isinstance(state, Mapping) or any(not isinstance(state.get(k), int) for k in keys) \
+                or state["format"] != STATE_FORMAT:
+            raise InvalidArgumentError(
+                "ArrayLoader.load_state_dict() takes the dict its state_dict() returned (format "
+                f"{STATE_FORMAT}); got {state if not isinstance(state, Mapping) else dict(state)!r}")
+        sampler, n = self.sampler, len(self.dataset)  # type: ignore[arg-type]
+        mine = {"num_samples": n, "shuffle": getattr(sampler, "shuffle", None),
+                "seed": getattr(sampler, "seed", None)}
+        differ = {k: (state.get(k), v) for k, v in mine.items() if state.get(k) != v}
+        if differ:
+            said = ", ".join(f"{k} {a!r} (now {b!r})" for k, (a, b) in differ.items())
+            raise SplitMismatchError(
+                f"this loader state was saved for another epoch order: {said}; resume with the "
+                "same data, split and seed, or start the epoch over without the state")
+        if not 0 <= state["position"] <= n or state["num_yielded"] < 0 or state["epoch"] < 0:
+            raise InvalidArgumentError(f"loader state out of range for {n} samples: {dict(state)!r}")
+        resume = {k: int(state[k]) for k in ("epoch", "position", "num_yielded")}
+        if resume["num_yielded"] and not isinstance(self._index_sampler, ArrayBatches):
+            raise InvalidArgumentError(
+                "this loader has a custom batch_sampler, so it can resume only at an epoch "
+                "boundary; save its state between epochs")
+        if isinstance(sampler, EpochSampler) and resume["position"] >= n:
+            resume = {"epoch": resume["epoch"] + 1, "position": 0, "num_yielded": 0}
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(resume["epoch"])
+        self._progress.passes = resume["epoch"]
+        self._progress.current = None
+        self._progress.pending = resume if resume["position"] or resume["num_yielded"] else None
 
 
 # ----------------------------------------------------------------------- transforms
@@ -366,6 +538,10 @@ class Compose:
 
     def __init__(self, transforms: Sequence[BatchTransform]) -> None:
         self.transforms = list(transforms)
+
+    @property
+    def uses_batch_key(self) -> bool:
+        return any(uses_batch_key(t) for t in self.transforms)
 
     def __call__(self, batch: Any) -> Any:
         for t in self.transforms:
@@ -483,9 +659,16 @@ class WorkerRandom:
         return state
 
 
+def uses_batch_key(transform: Any) -> bool:
+    """Whether a batch transform reads :func:`~dmzoo.core.epochs.current_batch_key` (its
+    ``uses_batch_key`` attribute says so): only then do batches carry their key."""
+    return bool(getattr(transform, "uses_batch_key", False))
+
+
 # -------------------------------------------------------------------------- loading
 class BatchCollate:
-    """``collate_fn`` for batches already assembled by ``__getitems__``: apply ``transform``.
+    """``collate_fn`` for batches already assembled by ``__getitems__``: apply ``transform``,
+    with the batch's :class:`BatchKey` current (:func:`~dmzoo.core.epochs.current_batch_key`).
 
     Runs inside the worker processes, so the per-batch work is parallel too.
     """
@@ -494,6 +677,11 @@ class BatchCollate:
         self.transform = transform
 
     def __call__(self, batch: Any) -> Any:
+        if isinstance(batch, KeyedBatch):
+            if self.transform is None:
+                return batch.batch
+            with using_batch_key(batch.key):
+                return self.transform(batch.batch)
         return self.transform(batch) if self.transform is not None else batch
 
 
@@ -505,9 +693,10 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool = False, see
                 persistent_workers: bool = False, prefetch_factor: int | None = None) -> DataLoader:
     """An :class:`ArrayLoader` over an :class:`ArrayDataset` with batch transforms.
 
-    ``shuffle`` uses :class:`SeededRandomSampler` (seeded from ``seed`` + epoch); pass
-    ``sampler`` instead (e.g. ``DistributedSampler``) to take over ordering. Worker
-    augmentation seeds come from a generator seeded with ``seed``. ``pin_memory`` is
+    The order comes from an :class:`~dmzoo.core.epochs.EpochSampler` (a permutation of
+    ``(seed, epoch)`` when ``shuffle``, sharded over torch.distributed's ranks when a
+    process group is initialised); pass ``sampler`` instead to take over ordering
+    (resumable by batch count, not across world sizes). ``pin_memory`` is
     ignored when no CUDA device exists (it would only warn). ``collate_fn`` replaces the
     batch collate (and ``transform``) for datasets without ``__getitems__``, e.g. a
     per-sample dataset that needs ``default_collate``.
@@ -518,8 +707,8 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool = False, see
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if num_workers < 0:
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
-    if sampler is None and shuffle:
-        sampler = SeededRandomSampler(dataset, seed=seed)
+    if sampler is None:
+        sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed)  # type: ignore[arg-type]
     gen = torch.Generator()
     gen.manual_seed(int(seed))
     kwargs: dict[str, Any] = {}

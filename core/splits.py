@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import InvalidArgumentError
 
-__all__ = ["fingerprint", "permutation", "split_size"]
+__all__ = ["counter_uniform", "fingerprint", "mix", "permutation", "split_size"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -53,6 +53,26 @@ def permutation(n: int, seed: int) -> np.ndarray:
     # Flipping the top bit maps the uint64 order onto the int64 order torch sorts by.
     signed = (keys ^ np.uint64(1 << 63)).view(np.int64)
     return torch.sort(torch.from_numpy(signed), stable=True).indices.numpy()
+
+
+def mix(*values: int) -> int:
+    """One 64-bit key from integers (a seed, an epoch, a stream number...), folded through
+    splitmix64: ``mix(seed, epoch)`` and ``mix(seed + 1, epoch - 1)`` are unrelated."""
+    key = np.zeros(1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for value in values:
+            key ^= np.uint64(int(value) % 2**64)
+            key = _splitmix64(key)
+    return int(key[0])
+
+
+def counter_uniform(key: int, counters: np.ndarray) -> np.ndarray:
+    """Uniform float64 draws in ``[0, 1)``, one per uint64 counter: a pure function of
+    ``(key, counter)`` (counter-based randomness: any draw is computed without the others)."""
+    with np.errstate(over="ignore"):
+        bits = np.asarray(counters, dtype=np.uint64) ^ np.uint64(key)
+        bits = _splitmix64(_splitmix64(bits))
+    return np.right_shift(bits, np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 def split_size(value: int | float, n: int, name: str) -> int:

@@ -22,14 +22,13 @@ from torch.utils.data import (
     DataLoader,
     Dataset,
     IterableDataset,
-    RandomSampler,
-    SequentialSampler,
     TensorDataset,
 )
 
 import dmzoo
 from dmzoo.core import datamodule as dm_module
 from dmzoo.core.datamodule import DataModule, PlainDataModule
+from dmzoo.core.epochs import EpochSampler
 from dmzoo.core.errors import (
     DmzooError,
     InvalidArgumentError,
@@ -194,9 +193,10 @@ def test_from_datasets_loaders(base):
         batch_size=2,
     )
     train = dm.train_dataloader()
-    assert isinstance(train.sampler, RandomSampler) and train.batch_size == 2
+    assert isinstance(train.sampler, EpochSampler) and train.sampler.shuffle
+    assert train.batch_size == 2 and callable(train.state_dict)  # resumable mid-epoch
     val = dm.val_dataloader()
-    assert [type(v.sampler) for v in val] == [SequentialSampler, SequentialSampler]
+    assert [v.sampler.shuffle for v in val] == [False, False]
     assert [len(v) for v in val] == [2, 3]
     test = dm.test_dataloader()
     assert set(test) == {"a", "b"}

@@ -23,8 +23,8 @@ from dmzoo.core.fastloader import (
     ArrayEpoch,
     ArrayLoader,
     Compose,
+    EpochSampler,
     Normalize,
-    SeededRandomSampler,
     ToFloat,
     WorkerRandom,
     make_loader,
@@ -95,7 +95,7 @@ def test_seeded_shuffle_is_reproducible_and_changes_per_epoch(arrays):
     again.sampler.set_epoch(1)  # what Lightning does each epoch
     assert order(again) == e1
     assert order(make_loader(ds, batch_size=50, shuffle=True, seed=8)) != e0
-    assert isinstance(loader.sampler, SeededRandomSampler)
+    assert isinstance(loader.sampler, EpochSampler)
 
 
 def test_float_and_normalize_match_manual_formula(arrays):
@@ -200,7 +200,7 @@ class Positions(torch.utils.data.Dataset):
 def test_array_batches_are_the_batches_a_plain_dataloader_gives(order, drop_last):
     """Same batches, same order, same length as torch's own BatchSampler, but as numpy arrays."""
     def sampler(ds):
-        return {"sequential": SequentialSampler(ds), "seeded": SeededRandomSampler(ds, seed=4),
+        return {"sequential": SequentialSampler(ds), "seeded": EpochSampler(ds, seed=4),
                 "distributed": DistributedSampler(ds, num_replicas=3, rank=1, seed=2)}[order]
 
     fast_ds, plain_ds = Positions(1000), Positions(1000)

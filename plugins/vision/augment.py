@@ -4,9 +4,13 @@ Same semantics as torchvision's ``RandomCrop(size, padding, fill=0)`` followed b
 ``RandomHorizontalFlip(flip)``, but one gather for the batch instead of PIL work per
 image. On the CPU the gather is numpy (a sliding-window view indexed by the random
 offsets, so whole rows are copied; single-threaded, see ``dmzoo.core.fastloader``); on a
-device it is one torch advanced-indexing gather. Random draws come from
-:class:`~dmzoo.core.fastloader.WorkerRandom`, so every loader worker has its own
-reproducible stream, and they are drawn the same way on every device.
+device it is one torch advanced-indexing gather.
+
+Random parameters are counter-based: each sample's offsets and flip are a hash of
+``(seed, epoch, global position in the epoch)`` (the batch key a dmzoo loader makes
+current, see :mod:`dmzoo.core.epochs`), never a stream shared with workers. So a sample
+gets the same augmentation whichever worker, device, rank count or resumed run made its
+batch. Called outside a loader, a transform numbers its own calls as epochs.
 """
 
 from __future__ import annotations
@@ -17,23 +21,38 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dmzoo.core.fastloader import Key, WorkerRandom, with_item
+from dmzoo.core.epochs import BatchKey, current_batch_key
+from dmzoo.core.fastloader import Key, with_item
+from dmzoo.core.splits import counter_uniform, mix
 
 
-class RandomCropFlip(WorkerRandom):
+class RandomCropFlip:
     """Zero-pad by ``padding``, crop ``size`` at a random offset, flip left-right with p=``flip``."""
+
+    uses_batch_key = True  # its draws hash the batch key (epoch, sample positions)
 
     def __init__(self, key: Key = 0, size: int = 32, padding: int = 4, flip: float = 0.5,
                  seed: int = 0) -> None:
         self.key, self.size, self.padding, self.flip, self.seed = key, size, padding, flip, seed
 
+    def _key(self) -> BatchKey:
+        key = current_batch_key()
+        if key is None:  # called directly: each call is a new "epoch" of positions 0..n-1
+            calls = self.__dict__.get("_calls", 0)
+            self._calls = calls + 1
+            key = BatchKey(calls, 0)
+        return key
+
     def _draw(self, n: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        gen = self.generator()
+        key = self._key()
+        positions = key.positions(n)
         p, s = self.padding, self.size
-        oy = torch.randint(0, h + 2 * p - s + 1, (n,), generator=gen)
-        ox = torch.randint(0, w + 2 * p - s + 1, (n,), generator=gen)
-        flips = torch.rand(n, generator=gen) < self.flip
-        return oy, ox, flips
+        draws = []
+        for stream, span in enumerate((h + 2 * p - s + 1, w + 2 * p - s + 1)):
+            u = counter_uniform(mix(self.seed, key.epoch, stream), positions)
+            draws.append(torch.from_numpy((u * span).astype(np.int64)))
+        u = counter_uniform(mix(self.seed, key.epoch, 2), positions)
+        return draws[0], draws[1], torch.from_numpy(u < self.flip)
 
     def _cpu(self, x: torch.Tensor, oy, ox, flips) -> torch.Tensor:
         p, s = self.padding, self.size

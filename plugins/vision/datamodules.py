@@ -24,6 +24,7 @@ import numpy as np
 
 from dmzoo.core import storage
 from dmzoo.core.datamodule import DataModule
+from dmzoo.core.epochs import using_batch_key
 from dmzoo.core.errors import (
     DataFormatError,
     InvalidArgumentError,
@@ -57,8 +58,10 @@ class VisionDataModule(DataModule):
         num_workers: loader worker processes (fork or spawn; workers re-open the
             memory-mapped cache instead of receiving a copy). Workers are persistent.
         normalize: subtract ``mean`` and divide by ``std`` (per channel).
-        seed: seeds the validation split, the shuffling (``seed + epoch``) and the
-            augmentation streams.
+        seed: seeds the validation split, the shuffling (``seed + epoch``, also under
+            DDP) and the augmentation (a hash of seed, epoch and sample position). Every
+            loader resumes mid-epoch from its ``state_dict()`` (see "Fault-tolerant
+            training" in the docs).
         shuffle: shuffle the training split each epoch.
         pin_memory: pin batches in page-locked memory (only when CUDA is available).
         drop_last: drop the last incomplete training batch (val/test keep every example).
@@ -148,6 +151,7 @@ class VisionDataModule(DataModule):
         self._meta: dict[str, Any] | None = None
         self._split: tuple[np.ndarray, np.ndarray] | None = None
         self._on_device: dict[str, Callable[[Any], Any] | None] = {}
+        self._loaders: dict[str, Any] = {}  # split -> its last loader (batch keys on device)
         self._expected_split: tuple[str, dict[str, Any]] | None = None
 
     def _check_val_split(self, val_split: int | float) -> None:
@@ -251,6 +255,7 @@ class VisionDataModule(DataModule):
         # (the datasets themselves pickle their maps by path).
         state = super().__getstate__()
         state["_cache"] = state["_meta"] = None
+        state["_loaders"] = {}  # live loaders (and their workers) are never copied
         return state
 
     @property
@@ -351,7 +356,9 @@ class VisionDataModule(DataModule):
         on_device = self._transforms_on_device()
         self._on_device[split] = pixels if on_device else None
         steps = [Cast(1)] + ([] if on_device else [pixels])
-        return make_loader(dataset, transform=Compose(steps), **common)
+        loader = make_loader(dataset, transform=Compose(steps), **common)
+        self._loaders[split] = loader
+        return loader
 
     def _resident_loader(self, dataset: ArrayDataset, pixels: Compose, *, shuffle: bool,
                          drop_last: bool) -> Any:
@@ -393,7 +400,11 @@ class VisionDataModule(DataModule):
         """Run the batch pixel transform on the device when ``device_transforms`` put it there."""
         split = self._running_split()
         transform = self._on_device.get(split) if split else None
-        return transform(batch) if transform is not None else batch
+        if transform is None:
+            return batch
+        # the batch the loader handed out last: augmentation keyed by its samples' positions
+        with using_batch_key(getattr(self._loaders.get(split), "last_batch_key", None)):
+            return transform(batch)
 
     def default_transforms(self) -> Any:
         """torchvision per-sample equivalent of the fast path's val/test batches (Bolts API)."""

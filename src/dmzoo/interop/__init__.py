@@ -7,6 +7,9 @@
   split fingerprint with the run and writes them into every checkpoint;
   :func:`datamodule_from_checkpoint` rebuilds the same datamodule from one.
 - :func:`prepare_then_setup` and :func:`distributed_loader`: the plain ``torchrun`` recipe.
+- :func:`save_training_state` / :func:`load_training_state`: a plain loop's mid-epoch
+  checkpoint (loader position, data identity, model, optimizer), see
+  ``docs/fault_tolerance.rst``.
 
 Each name is imported on first use, so ``import dmzoo.interop`` stays cheap.
 """
@@ -26,6 +29,10 @@ _EXPORTS = {
     "rank_info": "distributed",
     "prepare_then_setup": "distributed",
     "distributed_loader": "distributed",
+    "training_state": "resume",
+    "restore_training_state": "resume",
+    "save_training_state": "resume",
+    "load_training_state": "resume",
 }
 
 __all__ = sorted(_EXPORTS)

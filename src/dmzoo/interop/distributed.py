@@ -81,10 +81,12 @@ def distributed_loader(loader: Any, *, shuffle: bool | None = None, seed: int | 
                        rank: int | None = None) -> Any:
     """The same ``DataLoader`` with a ``DistributedSampler``: each rank gets its shard.
 
-    ``shuffle`` defaults to whether ``loader`` shuffled (a ``RandomSampler``), ``seed``
-    to its sampler's seed (the fast loader's ``SeededRandomSampler``) or 0. Every
-    epoch covers every example once across ranks (the last shard is padded with
-    repeats unless ``drop_last``); call ``loader.sampler.set_epoch(epoch)`` each epoch.
+    ``shuffle`` defaults to whether ``loader`` shuffled, ``seed`` to its sampler's seed
+    or 0. A dmzoo loader keeps its :class:`~dmzoo.core.epochs.EpochSampler` (one global
+    order per epoch, strided by rank: its ``state_dict`` resumes at any world size);
+    any other gets a ``DistributedSampler``. Every epoch covers every example once across
+    ranks (the last shard is padded with repeats unless ``drop_last``); call
+    ``loader.sampler.set_epoch(epoch)`` each epoch.
     """
     from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler
 
@@ -95,19 +97,23 @@ def distributed_loader(loader: Any, *, shuffle: bool | None = None, seed: int | 
     if isinstance(loader.dataset, IterableDataset):
         raise InvalidArgumentError("an IterableDataset cannot be sharded by a sampler; "
                                    "split it by rank inside the dataset instead")
+    from dmzoo.core.fastloader import ArrayLoader, EpochSampler
+
+    dmzoo_order = isinstance(loader.sampler, EpochSampler)
     if shuffle is None:
-        shuffle = isinstance(loader.sampler, RandomSampler)
+        shuffle = isinstance(loader.sampler, RandomSampler) or \
+            (dmzoo_order and loader.sampler.shuffle)
     if seed is None:
         seed = int(getattr(loader.sampler, "seed", 0))
-    sampler = DistributedSampler(loader.dataset, num_replicas=num_replicas, rank=rank,
-                                 shuffle=shuffle, seed=seed, drop_last=drop_last)
+    # dmzoo's own order shards one global permutation by rank: resumable at any world size
+    sampler_cls = EpochSampler if dmzoo_order else DistributedSampler
+    sampler = sampler_cls(loader.dataset, num_replicas=num_replicas, rank=rank,
+                          shuffle=shuffle, seed=seed, drop_last=drop_last)
     extra: dict[str, Any] = {}
     if loader.num_workers > 0:
         extra = {"prefetch_factor": loader.prefetch_factor,
                  "persistent_workers": loader.persistent_workers,
                  "multiprocessing_context": loader.multiprocessing_context}
-    from dmzoo.core.fastloader import ArrayLoader
-
     loader_cls = ArrayLoader if isinstance(loader, ArrayLoader) else DataLoader  # keep the fast path
     return loader_cls(loader.dataset, batch_size=loader.batch_size, sampler=sampler,
                       num_workers=loader.num_workers, collate_fn=loader.collate_fn,
