@@ -14,7 +14,7 @@ import torch
 
 import dmzoo
 from dmzoo.core.errors import InvalidArgumentError
-from dmzoo.core.resident import ResidentLoader
+from dmzoo.core.resident import ResidentDataset, resident_loader
 from dmzoo.plugins.vision import fixtures
 from support.http_server import FileServer
 
@@ -52,7 +52,7 @@ def loaders(data_dir: str, split: str, **kwargs):
 @pytest.mark.parametrize("split", ["train", "val", "test"])
 def test_resident_batches_equal_the_cpu_loaders(cifar_dir, split):
     cpu, resident = loaders(cifar_dir, split, normalize=True, augment=True, drop_last=True)
-    assert isinstance(resident, ResidentLoader) and len(resident) == len(cpu)
+    assert isinstance(resident.dataset, ResidentDataset) and len(resident) == len(cpu)
     for _ in range(2):  # two epochs: a new order each time, the same on both paths
         pairs = list(zip(cpu, resident, strict=True))
         assert pairs
@@ -66,9 +66,30 @@ def test_resident_epochs_follow_set_epoch_and_differ(cifar_dir):
     _, resident = loaders(cifar_dir, "train")
     first = torch.cat([y for _, y in resident])
     second = torch.cat([y for _, y in resident])
-    resident.set_epoch(0)
+    resident.sampler.set_epoch(0)
     again = torch.cat([y for _, y in resident])
     assert torch.equal(first, again) and not torch.equal(first, second)
+
+
+def test_resident_loader_resumes_mid_epoch_exactly(cifar_dir):
+    """A state taken after k batches, loaded into a fresh resident loader, continues with
+    batch k+1 of the uninterrupted run, augmentation included, then the same next epoch."""
+    def fresh():
+        return loaders(cifar_dir, "train", normalize=True, augment=True)[1]
+
+    whole = fresh()
+    reference = [list(whole), list(whole)]  # two uninterrupted epochs
+    interrupted = fresh()
+    it = iter(interrupted)
+    for _ in range(3):
+        next(it)
+    state = interrupted.state_dict()
+    resumed = fresh()
+    resumed.load_state_dict(state)
+    rest, following = list(resumed), list(resumed)
+    assert len(rest) == len(reference[0]) - 3
+    for (x, y), (rx, ry) in zip(reference[0][3:] + reference[1], rest + following, strict=True):
+        assert torch.equal(y, ry) and torch.equal(x, rx)
 
 
 def test_resident_shards_cover_every_row_once_per_rank_set():
@@ -76,30 +97,28 @@ def test_resident_shards_cover_every_row_once_per_rank_set():
     labels = np.arange(10)
     seen = []
     for rank in range(3):
-        loader = ResidentLoader(images, labels, device="cpu", batch_size=2, shuffle=True,
-                                seed=1, num_replicas=3, rank=rank)
+        loader = resident_loader([images, labels], device="cpu", batch_size=2, shuffle=True,
+                                 seed=1)
+        loader.sampler.num_replicas, loader.sampler.rank = 3, rank  # as under a 3-rank group
         rows = torch.cat([y for _, y in loader])
         assert len(rows) == 4 and len(loader) == 2  # ceil(10 / 3) rows per rank
         seen.append(rows)
     everything = torch.cat(seen)
     assert set(everything.tolist()) == set(range(10))  # nothing lost
-    assert len(everything) == 12  # two rows wrapped around, as DistributedSampler pads
+    assert len(everything) == 12  # two rows repeated, as DistributedSampler pads
 
 
 def test_bad_devices_and_arguments_fail_clearly():
     with pytest.raises(InvalidArgumentError, match="device must name a torch device"):
         dmzoo.load_datamodule("cifar10", device="not-a-device")
-    with pytest.raises(InvalidArgumentError, match="images but"):
-        ResidentLoader(np.zeros((3, 1, 2, 2), np.uint8), np.zeros(2), device="cpu", batch_size=1)
+    with pytest.raises(InvalidArgumentError, match="equal lengths"):
+        ResidentDataset([np.zeros((3, 1, 2, 2), np.uint8), np.zeros(2)], device="cpu")
     with pytest.raises(InvalidArgumentError, match="batch_size"):
-        ResidentLoader(np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2), device="cpu", batch_size=0)
-    with pytest.raises(InvalidArgumentError, match="rank must lie"):
-        ResidentLoader(np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2), device="cpu",
-                       batch_size=1, num_replicas=2, rank=2)
+        resident_loader([np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2)], device="cpu",
+                        batch_size=0)
     if not torch.cuda.is_available():
         with pytest.raises(InvalidArgumentError, match="cannot keep the data on device 'cuda'"):
-            ResidentLoader(np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2), device="cuda",
-                           batch_size=1)
+            ResidentDataset([np.zeros((2, 1, 2, 2), np.uint8), np.zeros(2)], device="cuda")
 
 
 def test_lightning_fits_on_a_resident_datamodule(cifar_dir, tmp_path):

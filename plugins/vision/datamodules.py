@@ -362,14 +362,13 @@ class VisionDataModule(DataModule):
 
     def _resident_loader(self, dataset: ArrayDataset, pixels: Compose, *, shuffle: bool,
                          drop_last: bool) -> Any:
-        from dmzoo.core.resident import ResidentLoader
+        from dmzoo.core.resident import resident_loader
 
-        images, labels = dataset.arrays
         rows = dataset.indices
-        return ResidentLoader(images.take(rows, axis=0), labels.take(rows, axis=0),
-                              device=self.device, batch_size=self.batch_size, shuffle=shuffle,
-                              seed=self.seed, drop_last=drop_last,
-                              transform=Compose([Cast(1), pixels]))
+        return resident_loader([a.take(rows, axis=0) for a in dataset.arrays],
+                               device=self.device, batch_size=self.batch_size, shuffle=shuffle,
+                               seed=self.seed, drop_last=drop_last,
+                               transform=Compose([Cast(1), pixels]))
 
     def train_dataloader(self) -> Any:
         return self._loader("train", self.dataset_train, shuffle=self.shuffle,
