@@ -44,7 +44,6 @@ from torch.utils.data import (
     Dataset,
     Sampler,
     SequentialSampler,
-    get_worker_info,
 )
 
 from .epochs import BatchKey, EpochSampler, Pass, using_batch_key
@@ -73,11 +72,9 @@ __all__ = [
     "KeyedRows",
     "Normalize",
     "ToFloat",
-    "WorkerRandom",
     "make_loader",
     "uses_batch_key",
     "with_item",
-    "worker_generator",
 ]
 
 
@@ -665,39 +662,6 @@ class Normalize:
 
     def __repr__(self) -> str:
         return f"Normalize(key={self.key!r}, mean={self.mean.tolist()}, std={self.std.tolist()})"
-
-
-def worker_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A random generator for batch augmentations that differs between loader workers.
-
-    In a DataLoader worker it is seeded from that worker's seed (which the loader derives
-    from its own seeded generator, so runs are reproducible); in the main process from
-    ``seed``. Use it through :class:`WorkerRandom` to keep one stream per process.
-    """
-    info = get_worker_info()
-    gen = torch.Generator(device=device)
-    gen.manual_seed(int(info.seed) if info is not None else int(seed))
-    return gen
-
-
-class WorkerRandom:
-    """Mixin for random batch transforms: ``self.generator()`` is per process/worker."""
-
-    seed: int = 0
-
-    def generator(self) -> torch.Generator:
-        info = get_worker_info()
-        key = (info.id, info.seed) if info is not None else None
-        if getattr(self, "_gen_key", object()) != key or getattr(self, "_gen", None) is None:
-            self._gen = worker_generator(self.seed)
-            self._gen_key = key
-        return self._gen
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_gen", None)
-        state.pop("_gen_key", None)
-        return state
 
 
 def uses_batch_key(transform: Any) -> bool:

@@ -26,7 +26,6 @@ from dmzoo.core.fastloader import (
     EpochSampler,
     Normalize,
     ToFloat,
-    WorkerRandom,
     make_loader,
 )
 
@@ -304,24 +303,3 @@ def test_only_in_memory_arrays_of_bounded_size_are_staged(arrays, monkeypatch):
     assert not in_memory.can_stage() and in_memory.subset(np.arange(100)).can_stage()
 
 
-class Jitter(WorkerRandom):
-    def __init__(self, seed):
-        self.seed = seed
-
-    def __call__(self, batch):
-        noise = torch.randint(0, 1000, (len(batch[1]),), generator=self.generator())
-        return (batch[0], batch[1], noise)
-
-
-def test_worker_random_streams_are_seeded_and_differ_between_workers(arrays):
-    x, y = arrays
-    ds = ArrayDataset((x, y))
-
-    def noise(**kw):
-        return [b[2] for b in make_loader(ds, batch_size=250, transform=Jitter(5), seed=5, **kw)]
-
-    single = noise()
-    assert torch.equal(torch.cat(single), torch.cat(noise()))  # reproducible in-process
-    a, b = noise(num_workers=2), noise(num_workers=2)
-    assert torch.equal(torch.cat(a), torch.cat(b))  # reproducible across worker runs
-    assert not torch.equal(a[0], a[1])  # two workers, two different streams
