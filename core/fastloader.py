@@ -32,6 +32,7 @@ so ``num_workers > 0`` with ``spawn`` does not copy the data into each worker (w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -43,7 +44,6 @@ from torch.utils.data import (
     Dataset,
     Sampler,
     SequentialSampler,
-    get_worker_info,
 )
 
 from .epochs import BatchKey, EpochSampler, Pass, using_batch_key
@@ -72,11 +72,9 @@ __all__ = [
     "KeyedRows",
     "Normalize",
     "ToFloat",
-    "WorkerRandom",
     "make_loader",
     "uses_batch_key",
     "with_item",
-    "worker_generator",
 ]
 
 
@@ -353,14 +351,16 @@ class ArrayEpoch:
     """One single-process pass of an :class:`ArrayLoader`: each batch of indices goes
     straight to ``__getitems__`` and ``collate_fn``, exactly what torch's own iterator
     does with no workers, minus its per-batch bookkeeping (a profiler scope and
-    counters: a fifth of a tabular epoch of 512-row batches, measured)."""
+    counters: a fifth of a tabular epoch of 512-row batches, measured). ``pin`` pins
+    each batch (``pin_memory`` with CUDA)."""
 
-    def __init__(self, loader: DataLoader, batches: ArrayBatches) -> None:
+    def __init__(self, loader: DataLoader, batches: ArrayBatches, pin: bool = False) -> None:
         self._batches = iter(batches)
         self._len = len(batches)
         self._fetch = loader.dataset.__getitems__
         self._collate = loader.collate_fn
         self._progress = batches.progress
+        self._pin = pin
 
     def __iter__(self) -> ArrayEpoch:
         return self
@@ -368,14 +368,44 @@ class ArrayEpoch:
     def __len__(self) -> int:
         return self._len
 
+    def _make(self, indices: Any) -> Any:
+        batch = self._collate(self._fetch(indices))
+        return _pinned(batch) if self._pin else batch
+
     def __next__(self) -> Any:
-        batch = self._collate(self._fetch(next(self._batches)))
+        batch = self._make(next(self._batches))
         self._progress.current.yielded += 1  # type: ignore[union-attr]
         return batch
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A live epoch is not copied (torch's iterators refuse): a copy is an empty one.
         return iter, ((),)
+
+
+_log = logging.getLogger("dmzoo")
+_SAID: set[str] = set()
+
+
+def _say_once_in_process(num_workers: int) -> None:
+    """Log, once per process, that ``num_workers`` is not used on the array fast path."""
+    if "in-process" not in _SAID:
+        _SAID.add("in-process")
+        _log.info(
+            "dmzoo: num_workers=%d is not used for dmzoo's whole-batch array loaders: their "
+            "batches are made in this process, because worker processes would only add the "
+            "copy of every finished batch back to it (6-20x slower, benchmarks/"
+            "bench_workers.py); the batches are the same as with num_workers=0", num_workers)
+
+
+def _pinned(batch: Any) -> Any:
+    """``batch`` (a tensor, or a tuple/list/dict of them, nested) in page-locked memory."""
+    if isinstance(batch, torch.Tensor):
+        return batch.pin_memory()
+    if isinstance(batch, dict):
+        return {k: _pinned(v) for k, v in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_pinned(v) for v in batch)
+    return batch
 
 
 class _Counted:
@@ -411,12 +441,17 @@ class ArrayLoader(DataLoader):
     mid-epoch: ``state_dict()`` / ``load_state_dict()`` as torchdata's ``StatefulDataLoader``.
 
     Only the loader's own plain ``BatchSampler`` is replaced; a custom ``batch_sampler``
-    (e.g. the one Lightning wraps for ``predict``) is used as given. With
-    ``num_workers=0`` and an :class:`ArrayDataset` that :meth:`~ArrayDataset.can_stage`,
-    each epoch is staged. The replacement goes through ``DataLoader._index_sampler``, the
-    one private hook used here (the property every DataLoader iterator and ``len`` read);
-    the tests compare the batches with torch's own for each kind of sampler. Without
-    workers or pinned memory, ``iter()`` gives an :class:`ArrayEpoch`.
+    (e.g. the one Lightning wraps for ``predict``) is used as given. An
+    :class:`ArrayDataset` is served in this process by an :class:`ArrayEpoch` whatever
+    ``num_workers`` says (pinned when ``pin_memory``; each epoch staged when it
+    :meth:`~ArrayDataset.can_stage`): worker processes cannot speed up whole-batch numpy
+    gathers, they only add the copy of every batch back (``benchmarks/bench_workers.py``:
+    6-20x slower), so a user who raises ``num_workers`` loses nothing and gets the same
+    batches; it is said once in the ``dmzoo`` log. Other datasets (per-sample ones) use
+    torch's iterator with its workers. The replacement goes through
+    ``DataLoader._index_sampler``, the one private hook used here (the property every
+    DataLoader iterator and ``len`` read); the tests compare the batches with torch's own
+    for each kind of sampler.
 
     The state is a few numbers (epoch, global position reached, batches yielded), taken
     between batches: loaded into a new loader over the same data (any process, any
@@ -436,7 +471,7 @@ class ArrayLoader(DataLoader):
         dataset = self.dataset
         if not getattr(dataset, "__getitems__", None):
             return ArrayBatches(sampler, None, self._progress, as_lists=True)
-        staged = self.num_workers == 0 and isinstance(dataset, ArrayDataset) and dataset.can_stage()
+        staged = isinstance(dataset, ArrayDataset) and dataset.can_stage()  # served in-process
         keyed = isinstance(dataset, ArrayDataset) and isinstance(self.collate_fn, BatchCollate) \
             and uses_batch_key(self.collate_fn.transform)
         return ArrayBatches(sampler, dataset.stage if staged else None, self._progress,
@@ -446,8 +481,11 @@ class ArrayLoader(DataLoader):
         batches = self._index_sampler
         if not isinstance(batches, ArrayBatches):
             return super().__iter__()
-        if self.num_workers == 0 and not self.pin_memory and not batches.as_lists:
-            return ArrayEpoch(self, batches)
+        in_process = self.num_workers == 0 or isinstance(self.dataset, ArrayDataset)
+        if in_process and not batches.as_lists:
+            if self.num_workers:
+                _say_once_in_process(self.num_workers)
+            return ArrayEpoch(self, batches, pin=self.pin_memory)
         return _Counted(super().__iter__(), self._progress)
 
     @property
@@ -624,39 +662,6 @@ class Normalize:
 
     def __repr__(self) -> str:
         return f"Normalize(key={self.key!r}, mean={self.mean.tolist()}, std={self.std.tolist()})"
-
-
-def worker_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A random generator for batch augmentations that differs between loader workers.
-
-    In a DataLoader worker it is seeded from that worker's seed (which the loader derives
-    from its own seeded generator, so runs are reproducible); in the main process from
-    ``seed``. Use it through :class:`WorkerRandom` to keep one stream per process.
-    """
-    info = get_worker_info()
-    gen = torch.Generator(device=device)
-    gen.manual_seed(int(info.seed) if info is not None else int(seed))
-    return gen
-
-
-class WorkerRandom:
-    """Mixin for random batch transforms: ``self.generator()`` is per process/worker."""
-
-    seed: int = 0
-
-    def generator(self) -> torch.Generator:
-        info = get_worker_info()
-        key = (info.id, info.seed) if info is not None else None
-        if getattr(self, "_gen_key", object()) != key or getattr(self, "_gen", None) is None:
-            self._gen = worker_generator(self.seed)
-            self._gen_key = key
-        return self._gen
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_gen", None)
-        state.pop("_gen_key", None)
-        return state
 
 
 def uses_batch_key(transform: Any) -> bool:

@@ -26,33 +26,43 @@ from dmzoo.core.fastloader import Key, with_item
 from dmzoo.core.splits import counter_uniform, mix
 
 
-class RandomCropFlip:
-    """Zero-pad by ``padding``, crop ``size`` at a random offset, flip left-right with p=``flip``."""
+class KeyedRandom:
+    """Base of the batch augmentations: every draw is a pure function of (``seed``, epoch,
+    the sample's global position, stream), read from the loader's batch key, so a sample
+    is augmented the same whichever worker, rank count or resume produced its batch."""
 
-    uses_batch_key = True  # its draws hash the batch key (epoch, sample positions)
+    uses_batch_key = True  # loaders key their batches for transforms that say so
+    seed: int = 0
 
-    def __init__(self, key: Key = 0, size: int = 32, padding: int = 4, flip: float = 0.5,
-                 seed: int = 0) -> None:
-        self.key, self.size, self.padding, self.flip, self.seed = key, size, padding, flip, seed
-
-    def _key(self) -> BatchKey:
+    def batch_key(self) -> BatchKey:
+        """The key of the batch being transformed (a direct call: each call is a new
+        "epoch" of positions 0..n-1, so repeated calls still differ)."""
         key = current_batch_key()
-        if key is None:  # called directly: each call is a new "epoch" of positions 0..n-1
+        if key is None:
             calls = self.__dict__.get("_calls", 0)
             self._calls = calls + 1
             key = BatchKey(calls, 0)
         return key
 
+    def uniform(self, key: BatchKey, n: int, stream: int) -> np.ndarray:
+        """``n`` float64 draws in [0, 1) of ``stream`` for the batch named by ``key``."""
+        return counter_uniform(mix(self.seed, key.epoch, stream), key.positions(n))
+
+
+class RandomCropFlip(KeyedRandom):
+    """Zero-pad by ``padding``, crop ``size`` at a random offset, flip left-right with p=``flip``."""
+
+    def __init__(self, key: Key = 0, size: int = 32, padding: int = 4, flip: float = 0.5,
+                 seed: int = 0) -> None:
+        self.key, self.size, self.padding, self.flip, self.seed = key, size, padding, flip, seed
+
     def _draw(self, n: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        key = self._key()
-        positions = key.positions(n)
+        key = self.batch_key()
         p, s = self.padding, self.size
         draws = []
         for stream, span in enumerate((h + 2 * p - s + 1, w + 2 * p - s + 1)):
-            u = counter_uniform(mix(self.seed, key.epoch, stream), positions)
-            draws.append(torch.from_numpy((u * span).astype(np.int64)))
-        u = counter_uniform(mix(self.seed, key.epoch, 2), positions)
-        return draws[0], draws[1], torch.from_numpy(u < self.flip)
+            draws.append(torch.from_numpy((self.uniform(key, n, stream) * span).astype(np.int64)))
+        return draws[0], draws[1], torch.from_numpy(self.uniform(key, n, 2) < self.flip)
 
     def _cpu(self, x: torch.Tensor, oy, ox, flips) -> torch.Tensor:
         p, s = self.padding, self.size

@@ -6,8 +6,9 @@ followed by ``RandomHorizontalFlip(flip)``: up to ten tries of an area fraction 
 Every crop is resampled to ``size`` x ``size`` bilinearly (half-pixel centres, as
 ``torch.nn.functional.interpolate(align_corners=False)``) by one ``grid_sample`` call for
 the batch (sampling clamped to the box, as cropping first would); the flip is a negative
-horizontal scale in the same affine map. Draws come
-from :class:`~dmzoo.core.fastloader.WorkerRandom`, on the CPU, identical on every device.
+horizontal scale in the same affine map. Draws are counter-based (:class:`~.augment.KeyedRandom`):
+a pure function of (seed, epoch, sample position), on the CPU, identical on every device
+and after a resume.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dmzoo.core.fastloader import Key, WorkerRandom, with_item
+from dmzoo.core.fastloader import Key, with_item
+
+from .augment import KeyedRandom
 
 
-class RandomResizedCropFlip(WorkerRandom):
+class RandomResizedCropFlip(KeyedRandom):
     """Crop a random area/aspect box, resize it to ``size``, flip left-right with p=``flip``."""
 
     def __init__(self, key: Key = 0, size: int = 96, scale: tuple[float, float] = (0.08, 1.0),
@@ -32,12 +36,15 @@ class RandomResizedCropFlip(WorkerRandom):
 
     def boxes(self, n: int, h: int, w: int) -> tuple[torch.Tensor, ...]:
         """``(top, left, height, width, flipped)`` per image, each a length-``n`` tensor."""
-        gen = self.generator()
+        key = self.batch_key()
+
+        def draws(first_stream: int, count: int) -> torch.Tensor:  # n x count uniforms
+            return torch.from_numpy(np.stack(
+                [self.uniform(key, n, first_stream + i) for i in range(count)], axis=1))
+
         lo, hi = math.log(self.ratio[0]), math.log(self.ratio[1])
-        area = h * w * (self.scale[0] + (self.scale[1] - self.scale[0])
-                        * torch.rand(n, self.attempts, generator=gen, dtype=torch.float64))
-        aspect = torch.exp(lo + (hi - lo) * torch.rand(n, self.attempts, generator=gen,
-                                                       dtype=torch.float64))
+        area = h * w * (self.scale[0] + (self.scale[1] - self.scale[0]) * draws(0, self.attempts))
+        aspect = torch.exp(lo + (hi - lo) * draws(self.attempts, self.attempts))
         cw, ch = torch.sqrt(area * aspect).round().long(), torch.sqrt(area / aspect).round().long()
         ok = (cw > 0) & (cw <= w) & (ch > 0) & (ch <= h)
         first = ok.to(torch.int8).argmax(1)
@@ -46,10 +53,10 @@ class RandomResizedCropFlip(WorkerRandom):
         found = ok.any(1)
         cw = torch.where(found, cw[rows, first], fw)
         ch = torch.where(found, ch[rows, first], fh)
-        u = torch.rand(n, 2, generator=gen, dtype=torch.float64)
+        u = draws(2 * self.attempts, 2)
         top = torch.where(found, (u[:, 0] * (h - ch + 1)).floor().long(), (h - ch) // 2)
         left = torch.where(found, (u[:, 1] * (w - cw + 1)).floor().long(), (w - cw) // 2)
-        flips = torch.rand(n, generator=gen) < self.flip
+        flips = draws(2 * self.attempts + 2, 1)[:, 0] < self.flip
         return top, left, ch, cw, flips
 
     def _fallback(self, h: int, w: int) -> tuple[int, int]:
