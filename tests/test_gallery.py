@@ -383,3 +383,21 @@ def test_a_broken_plugin_is_named_on_the_index_and_the_others_documented(tmp_pat
     assert ".. warning::" in index and "raising" in index and "cannot list my specs" in index
     assert any(e.spec.qualified_name == "dmzoo/mnist" for e in gallery.entries)
     assert (tmp_path / "gallery" / "dmzoo" / "mnist.rst").is_file()
+
+
+def test_the_gallery_never_imports_the_cli():
+    """The CLI imports the gallery (``dmzoo gallery build``), never the other way round."""
+    import ast
+
+    import dmzoo.gallery
+
+    imported = []
+    for path in Path(dmzoo.gallery.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported += [(path.name, a.name) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):  # ".." is dmzoo, "." is dmzoo.gallery
+                base = ["dmzoo.gallery", "dmzoo"][node.level - 1] if node.level else ""
+                imported.append((path.name, ".".join(filter(None, [base, node.module]))))
+    assert ("render.py", "dmzoo.gallery.collect") in imported  # the walk sees relative imports
+    assert [(f, m) for f, m in imported if m.startswith("dmzoo.cli")] == []
