@@ -36,7 +36,7 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 
 # -- CLI reference: sections titled "dmzoo cache list", anchors #dmzoo-cache-list -------
-sphinxarg_full_subcommand_name = True
+sphinxarg_full_subcommand_name = True  # sphinx-argparse >= 0.6
 
 # -- gallery (see dmzoo.gallery.sphinxext) ------------------------------------------------
 dmzoo_gallery_dir = "gallery"
