@@ -3,7 +3,8 @@
 Build with ``make -C docs html`` (output in ``docs/_build/html``) or
 ``dmzoo gallery build OUT``. The datamodule gallery is generated into ``docs/gallery/``
 from the installed plugins by the ``dmzoo.gallery.sphinxext`` extension before Sphinx
-reads the sources; ``-D dmzoo_gallery_prepare=1`` prepares the data first.
+reads the sources; ``-D dmzoo_gallery_prepare=1`` prepares the data first. The CLI
+reference (``cli.rst``) is sphinx-argparse's ``.. argparse::`` directive.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ version = release = dmzoo.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",  # Google / NumPy docstring sections
-    "dmzoo.gallery.sphinxext",  # the gallery pages and the CLI reference
+    "sphinxarg.ext",  # the CLI reference, from dmzoo's argparse parser
+    "dmzoo.gallery.sphinxext",  # the gallery pages (sphinx-design cards)
 ]
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
@@ -32,6 +34,9 @@ autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
+
+# -- CLI reference: sections titled "dmzoo cache list", anchors #dmzoo-cache-list -------
+sphinxarg_full_subcommand_name = True  # sphinx-argparse >= 0.6
 
 # -- gallery (see dmzoo.gallery.sphinxext) ------------------------------------------------
 dmzoo_gallery_dir = "gallery"

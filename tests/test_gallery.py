@@ -6,6 +6,8 @@ One generation (module fixture) covers the first-party plugins, the installed te
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 import struct
 from pathlib import Path
@@ -17,7 +19,6 @@ from dmzoo.cli.main import build_parser, main
 from dmzoo.core import storage
 from dmzoo.core.errors import GalleryError
 from dmzoo.gallery import write_gallery
-from dmzoo.gallery.cliref import cli_reference_rst, walk
 from dmzoo.gallery.params import constructor_params, param_docs
 from dmzoo.gallery.render import doc_text, esc, paragraphs
 from dmzoo.registry import get_registry, reset_registry
@@ -42,7 +43,18 @@ class Built:
 
     def image(self, qualified: str) -> Path:
         ns, name = qualified.split("/")
-        return self.root / "_static" / "dmzoo-gallery" / "img" / f"{ns}--{name}.png"
+        return self.root / "_images" / f"{ns}--{name}.png"
+
+    def cards(self) -> dict[str, str]:
+        """``namespace/name`` -> the sphinx-design card (its directive block) on the index."""
+        index = (self.root / "index.rst").read_text()
+        blocks = index.split(".. grid-item-card:: ")[1:]
+        return {re.search(r":link: (\S+)", b)[1]: b.split(".. raw:: html")[0] for b in blocks}
+
+    def card_filters(self) -> list[dict[str, str]]:
+        """What gallery.js filters the cards by, in card order."""
+        index = (self.root / "index.rst").read_text()
+        return json.loads(re.search(r'id="dmzoo-card-filters">(.*?)</script>', index)[1])
 
 
 @pytest.fixture(scope="module")
@@ -65,25 +77,32 @@ def png_size(path: Path) -> tuple[int, int]:
 
 # -- the index -------------------------------------------------------------------------------
 def test_index_has_one_card_per_registered_datamodule(built):
-    index = (built.root / "index.rst").read_text()
-    hrefs = re.findall(r'<a class="dmzoo-card" href="([^"]+)\.html"', index)
-    assert sorted(hrefs) == sorted(f"{ns}/{name}" for ns, name in built.keys)
+    cards = built.cards()
+    assert list(cards) == [f"{ns}/{name}" for ns, name in built.keys]
     # first-party, installed third-party and in-process plugins are all there
-    assert {"dmzoo/mnist", "dmzoo/digits", "acme/toy", "gallerytest/pen_digits"} <= set(hrefs)
-    toctree = index.split(".. toctree::")[1]
-    assert all(f"   {h}" in toctree for h in hrefs)
+    assert {"dmzoo/mnist", "dmzoo/digits", "acme/toy", "gallerytest/pen_digits"} <= set(cards)
+    assert all(":link-type: doc" in card and ":class-item: dmzoo-card" in card
+               for card in cards.values())
+    toctree = (built.root / "index.rst").read_text().split(".. toctree::")[1]
+    assert all(f"   {slug}" in toctree for slug in cards)
 
 
 def test_cards_carry_filter_data_and_facts(built):
+    cards = built.cards()
+    card = cards["gallerytest/pen_digits"]
+    assert card.startswith("gallerytest/pen\\_digits\n")  # the title, escaped
+    assert ":footer: v1.0.0 · image-classification · 1,797 examples" in " ".join(card.split())
+    assert ":img-top: _images/gallerytest--pen_digits.png" in card
+    assert "Handwritten 8x8 digits for the gallery tests." in card
+    never = cards["gallerytest/never_prepared"]
+    assert ":img-top:" not in never and "*data not prepared*" in never
+    assert "<table" not in cards["dmzoo/wine"] and ".. list-table::" in cards["dmzoo/wine"]
+    filters = dict(zip(cards, built.card_filters(), strict=True))  # the same order
+    assert filters["gallerytest/pen_digits"]["task"] == "image-classification"
+    assert filters["gallerytest/pen_digits"]["namespace"] == "gallerytest"
+    assert "gallery-test" in filters["gallerytest/pen_digits"]["text"]  # tags are searchable
+    assert "toy_legacy" in filters["acme/toy"]["text"]  # and so are aliases
     index = (built.root / "index.rst").read_text()
-    card = re.search(r'<a class="dmzoo-card" href="gallerytest/pen_digits.html"(.*?)</a>',
-                     index, re.S).group(0)
-    assert 'data-task="image-classification"' in card
-    assert 'data-namespace="gallerytest"' in card
-    assert "v1.0.0" in card and "1,797 examples" in card
-    assert '<img src="../_static/dmzoo-gallery/img/gallerytest--pen_digits.png"' in card
-    never = re.search(r'href="gallerytest/never_prepared.html"(.*?)</a>', index, re.S).group(0)
-    assert "<img" not in never and "data not prepared" in never
     for option in ("image-classification", "tabular-classification"):
         assert f'<option value="{option}">' in index
 
@@ -111,7 +130,7 @@ def get_registry_spec(ns: str, name: str) -> dmzoo.DataModuleSpec:
 
 def test_prepared_page_shows_real_samples_balance_and_stats(built):
     page = built.page("gallerytest/pen_digits")
-    assert ".. figure:: ../_static/dmzoo-gallery/img/gallerytest--pen_digits.png" in page
+    assert ".. figure:: ../_images/gallerytest--pen_digits.png" in page
     width, height = png_size(built.image("gallerytest/pen_digits"))
     assert width > 100 and height > 100
     # the class balance equals the real label counts of the CSV
@@ -259,16 +278,47 @@ def test_paragraphs_neutralise_line_starts():
     assert paragraphs(text) == ["\\- not a list\n\\1. not enumerated", "\\.. not a directive"]
 
 
-def test_cli_reference_lists_every_command_and_option():
-    parser = build_parser()
-    text = cli_reference_rst(parser)
-    commands = [" ".join(("dmzoo", *path)) for path, _, _ in walk(parser)]
-    assert {"dmzoo list", "dmzoo info", "dmzoo gallery build"} <= set(commands)
-    for command in commands:
-        assert f".. program:: {command}" in text
-    build = text.split(".. program:: dmzoo gallery build")[1]
-    for option in ("--prepare [PATTERN]", "--data-dir DIR", "--source DIR", "OUT"):
-        assert f".. option:: {option}" in build
+def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """``(command path, parser)`` for ``parser`` and every subcommand (aliases once)."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            seen: set[int] = set()
+            for name, sub in action.choices.items():
+                if id(sub) not in seen:
+                    seen.add(id(sub))
+                    yield from commands(sub, (*path, name))
+
+
+def test_cli_reference_documents_every_command_and_option(tmp_path, capsys):
+    """docs/cli.rst (sphinx-argparse on the real parser), built with docs/conf.py, warning-free."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "cli.rst").write_text((docs / "cli.rst").read_text())
+    with patch_docutils(docs), docutils_namespace():  # the gallery is not needed for this page
+        Sphinx(src, docs, out, tmp_path / "doctrees", "html", status=None, warningiserror=True,
+               confoverrides={"extensions": "sphinxarg.ext", "root_doc": "cli"}).build()
+    assert "WARNING" not in capsys.readouterr().err  # help text is read as reStructuredText
+    page = (out / "cli.html").read_text()
+    found = list(commands(build_parser()))
+    assert {"list", "info", "cache list", "gallery build"} <= {" ".join(p) for p, _ in found}
+    for path, parser in found:
+        if not path:
+            continue
+        anchor = f'<section id="dmzoo-{"-".join(path)}">'
+        assert anchor in page, path
+        section = page.split(anchor)[1]
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or action.dest == "help" or action.choices:
+                continue
+            name = ", ".join(action.option_strings) or action.metavar or action.dest
+            assert f"<kbd>{name}</kbd>" in section, (path, name)
+    build = page.split('<section id="dmzoo-gallery-build">')[1].split("</section>")[0]
+    assert "[--prepare [PATTERN]]" in re.sub(r"<[^>]+>", "", build)  # the usage line
 
 
 def test_cli_rejects_an_output_that_is_not_a_site(tmp_path, capsys):
@@ -333,3 +383,21 @@ def test_a_broken_plugin_is_named_on_the_index_and_the_others_documented(tmp_pat
     assert ".. warning::" in index and "raising" in index and "cannot list my specs" in index
     assert any(e.spec.qualified_name == "dmzoo/mnist" for e in gallery.entries)
     assert (tmp_path / "gallery" / "dmzoo" / "mnist.rst").is_file()
+
+
+def test_the_gallery_never_imports_the_cli():
+    """The CLI imports the gallery (``dmzoo gallery build``), never the other way round."""
+    import ast
+
+    import dmzoo.gallery
+
+    imported = []
+    for path in Path(dmzoo.gallery.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported += [(path.name, a.name) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):  # ".." is dmzoo, "." is dmzoo.gallery
+                base = ["dmzoo.gallery", "dmzoo"][node.level - 1] if node.level else ""
+                imported.append((path.name, ".".join(filter(None, [base, node.module]))))
+    assert ("render.py", "dmzoo.gallery.collect") in imported  # the walk sees relative imports
+    assert [(f, m) for f, m in imported if m.startswith("dmzoo.cli")] == []

@@ -381,7 +381,7 @@ def test_gallery_pages_show_pictures_of_prepared_data_only(tmp_path):
     gallery = tmp_path / "src" / "gallery"
     for name, prepared in (("emnist", True), ("svhn", True), ("stl10", False)):
         page = (gallery / "dmzoo" / f"{name}.rst").read_text()
-        image = gallery / "_static" / "dmzoo-gallery" / "img" / f"dmzoo--{name}.png"
+        image = gallery / "_images" / f"dmzoo--{name}.png"
         assert (".. figure::" in page) is prepared and image.is_file() is prepared, name
         assert ("was not prepared when this page was built" in page) is not prepared, name
     assert "Class balance" in page and "monkey" in page  # the unprepared page still documents

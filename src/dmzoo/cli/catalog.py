@@ -15,7 +15,7 @@ from .output import human_size, print_json, print_table
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list installed datamodules")
-    p.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'mnist*' or 'dmzoo/*'")
+    p.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. mnist* or dmzoo/*")
     p.add_argument("--task", help="only this task, e.g. image-classification")
     p.add_argument("--namespace", help="only this provider")
     p.add_argument("--json", action="store_true", help="machine-readable output")

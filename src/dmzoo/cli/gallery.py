@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ..gallery.site import build_site
+    from ..gallery import build_site
 
     warnings = build_site(args.out, source=args.source, gallery_only=args.gallery_only,
                           prepare=args.prepare or False, data_dir=args.data_dir, quiet=args.quiet)

@@ -1,15 +1,14 @@
-"""Write the generated gallery (``.rst`` pages, sample images, JS/CSS) into a Sphinx source tree.
+"""Write the generated gallery (``.rst`` pages and real sample images) into a Sphinx source tree.
 
 Layout under ``<srcdir>/<gallery_dir>/``::
 
     index.rst                     cards + filter
     <namespace>/<name>.rst        one page per datamodule
-    _static/dmzoo-gallery/...     gallery.js, gallery.css, favicon.svg, img/<ns>--<name>.png
+    _images/<ns>--<name>.png      sample grids (Sphinx copies them into the site's _images/)
 
-``_static`` is added to Sphinx's ``html_static_path`` by the extension, so it lands in the
-site's ``_static/``. Files are rewritten only when their content changed (Sphinx then
-re-reads only those pages), and pages of uninstalled datamodules are removed. A folder
-that dmzoo did not generate is never touched.
+Files are rewritten only when their content changed (Sphinx then re-reads only those
+pages), and pages of uninstalled datamodules are removed. A folder that dmzoo did not
+generate is never touched.
 """
 
 from __future__ import annotations
@@ -17,25 +16,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from ..core.errors import GalleryError
 from .collect import Gallery, collect
-from .render import IMAGE_URL, render_index, render_page
+from .render import render_index, render_page
 
 MARKER = ".dmzoo-generated"
-STATIC_FILES = ("gallery.js", "gallery.css")
-FAVICON = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
-    '<rect width="32" height="32" rx="6" fill="#2b5f8a"/>'
-    '<text x="16" y="22" font-size="16" text-anchor="middle" fill="#fff" '
-    'font-family="sans-serif">dz</text></svg>\n'
-)
-
-
-def static_dir(gallery_root: Path) -> Path:
-    return gallery_root / "_static"
+IMAGES = "_images"
 
 
 def write_gallery(
@@ -48,24 +36,13 @@ def write_gallery(
     """Generate the gallery under ``srcdir/gallery_dir``; return what was documented."""
     root = Path(srcdir) / gallery_dir
     _claim(root)
-    assets = static_dir(root) / "dmzoo-gallery"
-    image_dir = assets / "img"
-    image_dir.mkdir(parents=True, exist_ok=True)
-    gallery = collect(image_dir, prepare=prepare, data_dir=data_dir)
-
+    gallery = collect(root / IMAGES, prepare=prepare, data_dir=data_dir)
     keep: set[Path] = {root / MARKER}
-    depth = len(Path(gallery_dir).parts)
-    _write(root / "index.rst", render_index(gallery, "../" * depth), keep)
-    for entry in gallery.entries:
-        # the page is <gallery>/<ns>/<name>.rst, the image <gallery>/_static/...
-        image_rel = "../" + IMAGE_URL.format(slug=entry.image_slug)
-        _write(root / f"{entry.slug}.rst", render_page(entry, image_rel), keep)
+    _write(root / "index.rst", render_index(gallery, IMAGES), keep)
+    for entry in gallery.entries:  # a page is <gallery>/<ns>/<name>.rst
+        _write(root / f"{entry.slug}.rst", render_page(entry, f"../{IMAGES}"), keep)
         if entry.samples.image is not None:
             keep.add(entry.samples.image)
-    package = resources.files(__package__)
-    for name in STATIC_FILES:
-        _write(assets / name, package.joinpath(name).read_text(encoding="utf-8"), keep)
-    _write(assets / "favicon.svg", FAVICON, keep)
     _remove_stale(root, keep)
     return gallery
 

@@ -8,8 +8,10 @@
     var task = root.querySelector("#dmzoo-task");
     var ns = root.querySelector("#dmzoo-namespace");
     var count = root.querySelector("#dmzoo-count");
-    var empty = root.querySelector("#dmzoo-empty");
-    var cards = Array.prototype.slice.call(root.querySelectorAll(".dmzoo-card"));
+    var empty = document.getElementById("dmzoo-empty");
+    // The sphinx-design grid items, and what each is filtered by (the same order).
+    var cards = Array.prototype.slice.call(document.querySelectorAll(".dmzoo-card"));
+    var data = JSON.parse(root.querySelector("#dmzoo-card-filters").textContent);
 
     // Filters live in the query string, so a filtered view can be linked to.
     var params = new URLSearchParams(window.location.search);
@@ -20,10 +22,10 @@
     function apply() {
       var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;
-      cards.forEach(function (card) {
-        var text = card.getAttribute("data-text");
-        var ok = (!task.value || card.getAttribute("data-task") === task.value) &&
-                 (!ns.value || card.getAttribute("data-namespace") === ns.value) &&
+      cards.forEach(function (card, i) {
+        var text = data[i].text;
+        var ok = (!task.value || data[i].task === task.value) &&
+                 (!ns.value || data[i].namespace === ns.value) &&
                  words.every(function (w) { return text.indexOf(w) !== -1; });
         card.hidden = !ok;
         if (ok) { shown += 1; }
