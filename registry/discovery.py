@@ -11,7 +11,10 @@ Plugin code is never trusted to behave; whatever it does, dmzoo keeps working:
   so a generator that never ends is cut off;
 - everything plugin code raises is caught, ``SystemExit`` included; only a
   ``KeyboardInterrupt`` in the main thread (a real Ctrl-C) goes through;
-- hook answers are type-checked (``dmzoo_data_dir`` must return a path or None);
+- a plugin is registered only if every hook it marks is a dmzoo hook (a misspelled name
+  would never be called) and none is a wrapper (see :func:`refusal`);
+- hooks are called one implementation at a time (:func:`call_hook`) and answers are
+  type-checked (``dmzoo_data_dir`` must return a path or None);
 - while plugin code runs, ``sys.stdout`` is ``sys.stderr``, so a plugin that prints
   cannot corrupt ``dmzoo list --json``.
 
@@ -24,6 +27,7 @@ each broken plugin is reported once with a one-line :class:`DmzooPluginWarning`;
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import os
@@ -31,7 +35,7 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import redirect_stdout
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
@@ -69,7 +73,7 @@ class PluginFailure:
     """Why a plugin (or one of its specs) was skipped."""
 
     plugin: str
-    stage: str  # "import", "hook" or "spec"
+    stage: str  # "import", "register", "hook" or "spec"
     cause: str
     detail: str = ""
 
@@ -213,6 +217,45 @@ def new_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+HOOK_NAMES = sorted(n for n in vars(hookspecs) if n.startswith("dmzoo_"))
+
+
+def refusal(pm: pluggy.PluginManager, plugin: object) -> str:
+    """Why dmzoo cannot run the registered ``plugin`` as written; ``""`` when it can.
+
+    Per plugin, what pluggy's ``check_pending()`` checks (a hook name no hookspec declares,
+    e.g. a misspelling, would never be called), and no wrappers: dmzoo calls each plugin's
+    implementation alone (so one failing spares the others), and a wrapper would run around
+    the other plugins' implementations, where dmzoo cannot isolate it.
+    """
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            if caller.spec is None and not impl.optionalhook:
+                close = difflib.get_close_matches(caller.name, HOOK_NAMES, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(HOOK_NAMES)}"
+                return f"{caller.name!r} is not a dmzoo hook ({hint})"
+            if impl.wrapper or impl.hookwrapper:
+                return (f"{caller.name} is a wrapper (wrapper=True or hookwrapper=True), which "
+                        "dmzoo does not run; use a plain @dmzoo.hookimpl")
+    return ""
+
+
+def admit(pm: pluggy.PluginManager, plugin: object, name: str | None) -> str:
+    """Register ``plugin`` if pluggy and :func:`refusal` accept it; else leave ``pm`` as it
+    was and return why not."""
+    try:
+        with redirect_stdout(sys.stderr):
+            pm.register(plugin, name=name)
+    except (Exception, SystemExit) as exc:  # e.g. a hook with arguments its hookspec lacks
+        return " ".join(_cause(exc).split())
+    problem = refusal(pm, plugin)
+    if problem:
+        pm.unregister(plugin)
+    return problem
+
+
 def load_entry_point_plugins(
     pm: pluggy.PluginManager, failures: list[PluginFailure]
 ) -> list[PluginInfo]:
@@ -232,16 +275,12 @@ def load_entry_point_plugins(
         try:
             module = run_plugin_code(ep.load, timeout,
                                      in_thread=not being_imported(ep.value.partition(":")[0]))
-            with redirect_stdout(sys.stderr):
-                pm.register(module, name=ep.name)
         except PluginCodeFailed as exc:
             report(PluginFailure(ep.name, "import", exc.cause, exc.detail), failures)
             continue
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # pluggy refused the module (a hook with wrong arguments)
-            report(PluginFailure(ep.name, "import", _cause(exc), traceback.format_exc()),
-                   failures)
+        problem = admit(pm, module, ep.name)
+        if problem:
+            report(PluginFailure(ep.name, "register", problem), failures)
             continue
         loaded.append(info)
     return loaded
@@ -264,19 +303,24 @@ def _data_dir_problem(answer: Any) -> str:
 ANSWER_PROBLEMS: dict[str, Callable[[Any], str]] = {"dmzoo_data_dir": _data_dir_problem}
 
 
-def _implementations(pm: pluggy.PluginManager, hook_name: str) -> list:
+def _implementations(pm: pluggy.PluginManager, hook_name: str) -> list[pluggy.HookImpl]:
     """Hook implementations, most recently registered first (pluggy's calling order)."""
     return list(reversed(getattr(pm.hook, hook_name).get_hookimpls()))
 
 
-def call_each(
+def call_hook(
     pm: pluggy.PluginManager, hook_name: str, failures: list[PluginFailure], **kwargs: Any
-) -> Iterator[tuple[str, Any]]:
-    """Call every implementation of ``hook_name`` alone, so one failing spares the rest.
+) -> Any:
+    """Call ``hook_name`` as pluggy would, but each implementation alone, so one failing
+    (or giving an answer of the wrong type) is reported and spares the rest.
 
-    Yields ``(plugin name, answer)`` for each answer that passes the hook's type check.
+    Like ``pm.hook.<name>(**kwargs)``: implementations in pluggy's order, None answers
+    dropped; returns the list of answers, or, for a ``firstresult`` hookspec, the first
+    answer (later implementations are not called) or None.
     """
+    first = getattr(pm.hook, hook_name).spec.opts["firstresult"]
     check = ANSWER_PROBLEMS.get(hook_name)
+    answers = []
     for impl in _implementations(pm, hook_name):
         try:
             with redirect_stdout(sys.stderr):
@@ -291,8 +335,11 @@ def call_each(
         problem = check(answer) if check else ""
         if problem:
             report(PluginFailure(impl.plugin_name, "hook", f"{hook_name} {problem}"), failures)
-            continue
-        yield impl.plugin_name, answer
+        elif answer is not None:
+            if first:
+                return answer
+            answers.append(answer)
+    return None if first else answers
 
 
 def _bounded_answer(function: Callable[[], Any], limit: int) -> list[Any]:

@@ -41,7 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         raise InvalidArgumentError("--epochs and --batch-size must be at least 1")
     registry = get_registry()
-    specs = registry.list()
+    specs = registry.default_specs()
     spec = registry.resolve(args.name)  # fail on a bad name before importing torch
     print(f"dmzoo demo: {len(specs)} datamodule(s) installed")
     print_table(["NAME", "VERSION", "TASK", "DOWNLOAD"],

@@ -89,7 +89,7 @@ def specs_for(target: str | DataModuleSpec | Iterable[DataModuleSpec]) -> list[D
     if plugin is not None:
         return _plugin_specs(registry, plugin)
     wanted = normalize_name(target)
-    keys = registry.keys()
+    keys = registry.datamodule_keys()
     in_namespace = [s for ns, name in keys if ns == wanted for s in registry.versions(ns, name)]
     if in_namespace:
         return in_namespace
