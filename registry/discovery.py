@@ -28,6 +28,7 @@ each broken plugin is reported once with a one-line :class:`DmzooPluginWarning`;
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import math
 import os
@@ -368,8 +369,8 @@ def collect_specs(
     for impl in _implementations(pm, hook_name):
         try:
             module = getattr(impl.function, "__module__", None) or ""
-            specs = run_plugin_code(lambda f=impl.function: _bounded_answer(f, limit), timeout,
-                                    in_thread=not being_imported(module))
+            specs = run_plugin_code(functools.partial(_bounded_answer, impl.function, limit),
+                                    timeout, in_thread=not being_imported(module))
         except PluginCodeFailed as exc:
             cause = f"{hook_name} {'raised ' if exc.raised else ''}{exc.cause}"
             report(PluginFailure(impl.plugin_name, "hook", cause, exc.detail), failures)

@@ -130,9 +130,9 @@ def _build_net(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 6
 
         def __init__(self) -> None:
             super().__init__()
-            self.embeddings = nn.ModuleList(nn.Embedding(c, min(8, (c + 1) // 2))
-                                            for c in cardinalities)
-            width = n_num + sum(e.embedding_dim for e in self.embeddings)
+            embeddings = [nn.Embedding(c, min(8, (c + 1) // 2)) for c in cardinalities]
+            self.embeddings = nn.ModuleList(embeddings)
+            width = n_num + sum(e.embedding_dim for e in embeddings)
             self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(),
                                      nn.Linear(hidden, hidden), nn.ReLU(),
                                      nn.Linear(hidden, n_out))
