@@ -11,10 +11,8 @@ Plugin code is never trusted to behave; whatever it does, dmzoo keeps working:
   so a generator that never ends is cut off;
 - everything plugin code raises is caught, ``SystemExit`` included; only a
   ``KeyboardInterrupt`` in the main thread (a real Ctrl-C) goes through;
-- a plugin is registered only if every hook it marks is a dmzoo hook (a misspelled name
-  would never be called) and none is a wrapper (see :func:`refusal`);
-- hooks are called one implementation at a time (:func:`call_hook`) and answers are
-  type-checked (``dmzoo_data_dir`` must return a path or None);
+- a plugin that marks an unknown hook name or a wrapper is refused (:func:`admit`);
+- hook answers are type-checked (``dmzoo_data_dir`` must return a path or None);
 - while plugin code runs, ``sys.stdout`` is ``sys.stderr``, so a plugin that prints
   cannot corrupt ``dmzoo list --json``.
 
@@ -221,40 +219,32 @@ def new_plugin_manager() -> pluggy.PluginManager:
 HOOK_NAMES = sorted(n for n in vars(hookspecs) if n.startswith("dmzoo_"))
 
 
-def refusal(pm: pluggy.PluginManager, plugin: object) -> str:
-    """Why dmzoo cannot run the registered ``plugin`` as written; ``""`` when it can.
-
-    Per plugin, what pluggy's ``check_pending()`` checks (a hook name no hookspec declares,
-    e.g. a misspelling, would never be called), and no wrappers: dmzoo calls each plugin's
-    implementation alone (so one failing spares the others), and a wrapper would run around
-    the other plugins' implementations, where dmzoo cannot isolate it.
-    """
-    for caller in pm.get_hookcallers(plugin) or []:
-        for impl in caller.get_hookimpls():
-            if impl.plugin is not plugin:
-                continue
-            if caller.spec is None and not impl.optionalhook:
-                close = difflib.get_close_matches(caller.name, HOOK_NAMES, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(HOOK_NAMES)}"
-                return f"{caller.name!r} is not a dmzoo hook ({hint})"
-            if impl.wrapper or impl.hookwrapper:
-                return (f"{caller.name} is a wrapper (wrapper=True or hookwrapper=True), which "
-                        "dmzoo does not run; use a plain @dmzoo.hookimpl")
-    return ""
-
-
 def admit(pm: pluggy.PluginManager, plugin: object, name: str | None) -> str:
-    """Register ``plugin`` if pluggy and :func:`refusal` accept it; else leave ``pm`` as it
-    was and return why not."""
+    """Register ``plugin``, or leave ``pm`` as it was and return why dmzoo cannot run it.
+
+    Beyond pluggy's own checks: pluggy's ``check_pending()``, per plugin (a hook name that
+    no hookspec declares, e.g. a misspelling, is never called), and no wrapper (it would
+    run around the other plugins' implementations, where dmzoo cannot isolate it).
+    """
     try:
         with redirect_stdout(sys.stderr):
             pm.register(plugin, name=name)
     except (Exception, SystemExit) as exc:  # e.g. a hook with arguments its hookspec lacks
         return " ".join(_cause(exc).split())
-    problem = refusal(pm, plugin)
-    if problem:
-        pm.unregister(plugin)
-    return problem
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in (i for i in caller.get_hookimpls() if i.plugin is plugin):
+            problem = ""
+            if caller.spec is None and not impl.optionalhook:
+                close = difflib.get_close_matches(caller.name, HOOK_NAMES, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(HOOK_NAMES)}"
+                problem = f"{caller.name!r} is not a dmzoo hook ({hint})"
+            elif impl.wrapper or impl.hookwrapper:
+                problem = (f"{caller.name} is a wrapper (wrapper=True or hookwrapper=True), "
+                           "which dmzoo does not run; use a plain @dmzoo.hookimpl")
+            if problem:
+                pm.unregister(plugin)
+                return problem
+    return ""
 
 
 def load_entry_point_plugins(
@@ -312,13 +302,9 @@ def _implementations(pm: pluggy.PluginManager, hook_name: str) -> list[pluggy.Ho
 def call_hook(
     pm: pluggy.PluginManager, hook_name: str, failures: list[PluginFailure], **kwargs: Any
 ) -> Any:
-    """Call ``hook_name`` as pluggy would, but each implementation alone, so one failing
-    (or giving an answer of the wrong type) is reported and spares the rest.
-
-    Like ``pm.hook.<name>(**kwargs)``: implementations in pluggy's order, None answers
-    dropped; returns the list of answers, or, for a ``firstresult`` hookspec, the first
-    answer (later implementations are not called) or None.
-    """
+    """``pm.hook.<hook_name>(**kwargs)`` (pluggy's order, None answers dropped, a list, or
+    the first answer for a ``firstresult`` hookspec), but each implementation called alone:
+    one that fails, or answers with the wrong type, is reported and spares the rest."""
     first = getattr(pm.hook, hook_name).spec.opts["firstresult"]
     check = ANSWER_PROBLEMS.get(hook_name)
     answers = []

@@ -34,6 +34,11 @@ def preferred_namespaces() -> list[str]:
     return [normalize_name(p) for p in raw.split(",") if p.strip()]
 
 
+def highest(specs: list[DataModuleSpec]) -> DataModuleSpec:
+    """Highest non-pre-release version (highest pre-release if that is all there is)."""
+    return max(specs, key=lambda s: (not s.parsed_version.is_prerelease, s.parsed_version))
+
+
 class Registry:
     """Specs from plugins (entry points) plus in-process registrations."""
 
@@ -111,10 +116,7 @@ class Registry:
         return sorted(specs, key=lambda s: s.parsed_version)
 
     def default_version(self, namespace: str, name: str) -> DataModuleSpec:
-        """Highest non-pre-release version (highest pre-release if that is all there is)."""
-        specs = self.versions(namespace, name)
-        final = [s for s in specs if not s.parsed_version.is_prerelease]
-        return (final or specs)[-1]
+        return highest(self.versions(namespace, name))
 
     def all_names(self) -> list[str]:
         return sorted({n for _, n in self.datamodule_keys()} | {f"{ns}/{n}" for ns, n in self.datamodule_keys()}
@@ -128,13 +130,12 @@ class Registry:
         if parsed.specifier is None:
             return self.default_version(*key)
         matching = [s for s in specs if parsed.specifier.contains(s.parsed_version, prereleases=True)]
-        final = [s for s in matching if not s.parsed_version.is_prerelease]
         if not matching:
             raise VersionNotFoundError(
                 f"{key[0]}/{key[1]} has no version matching {str(parsed.specifier)!r}; "
                 f"available: {', '.join(s.version for s in specs)}"
             )
-        return (final or matching)[-1]
+        return highest(matching)
 
     def _find_key(self, parsed: Ref, original: str) -> Key:
         name = parsed.name
