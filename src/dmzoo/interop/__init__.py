@@ -17,9 +17,21 @@ Each name is imported on first use, so ``import dmzoo.interop`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_EXPORTS = {
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from .callback import DmzooDataRecord
+    from .checkpoint import data_record, datamodule_from_checkpoint
+    from .distributed import RankInfo, distributed_loader, prepare_then_setup, rank_info
+    from .lightning_cli import DmzooLightningCLI, resolve_data_args
+    from .resume import (
+        load_training_state,
+        restore_training_state,
+        save_training_state,
+        training_state,
+    )
+
+_EXPORTS = {  # name -> module, for the run time; a test checks it matches the imports above
     "DmzooLightningCLI": "lightning_cli",
     "resolve_data_args": "lightning_cli",
     "DmzooDataRecord": "callback",
@@ -35,10 +47,24 @@ _EXPORTS = {
     "load_training_state": "resume",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DmzooDataRecord",
+    "DmzooLightningCLI",
+    "RankInfo",
+    "data_record",
+    "datamodule_from_checkpoint",
+    "distributed_loader",
+    "load_training_state",
+    "prepare_then_setup",
+    "rank_info",
+    "resolve_data_args",
+    "restore_training_state",
+    "save_training_state",
+    "training_state",
+]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'dmzoo.interop' has no attribute {name!r}")
+if not TYPE_CHECKING:
+    def __getattr__(name: str) -> Any:
+        if name in _EXPORTS:
+            return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        raise AttributeError(f"module 'dmzoo.interop' has no attribute {name!r}")
