@@ -47,21 +47,7 @@ _EXPORTS = {  # name -> module, for the run time; a test checks it matches the i
     "load_training_state": "resume",
 }
 
-__all__ = [
-    "DmzooDataRecord",
-    "DmzooLightningCLI",
-    "RankInfo",
-    "data_record",
-    "datamodule_from_checkpoint",
-    "distributed_loader",
-    "load_training_state",
-    "prepare_then_setup",
-    "rank_info",
-    "resolve_data_args",
-    "restore_training_state",
-    "save_training_state",
-    "training_state",
-]
+__all__ = sorted(_EXPORTS)
 
 if not TYPE_CHECKING:
     def __getattr__(name: str) -> Any:
