@@ -25,13 +25,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-from collections.abc import Iterator, Sized
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DistributedSampler
+from torch.utils.data import Dataset, DistributedSampler
 
 from .errors import InvalidArgumentError
 
@@ -124,7 +124,7 @@ class EpochSampler(DistributedSampler):
     a pass without it takes the next epoch, so plain loops reshuffle too.
     """
 
-    def __init__(self, dataset: Sized, *, shuffle: bool = True, seed: int = 0,
+    def __init__(self, dataset: Dataset, *, shuffle: bool = True, seed: int = 0,
                  drop_last: bool = False, num_replicas: int | None = None,
                  rank: int | None = None) -> None:
         world, my_rank = process_group()

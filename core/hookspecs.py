@@ -4,6 +4,16 @@ A plugin is a module (usually named by an entry point in the ``dmzoo`` group)
 holding functions marked with :data:`hookimpl`. Only
 :func:`dmzoo_datamodule_specs` is required. The module must stay cheap to
 import: no torch, no datamodule classes; those are named by string in the spec.
+
+What holds: dmzoo calls each plugin's implementation alone, so one that fails
+is reported and the others still run, in pluggy's order (``tryfirst`` /
+``trylast``, then the most recently registered first), dropping None answers;
+a ``firstresult`` hook (:func:`dmzoo_data_dir`) stops at the first answer.
+A plugin is refused at registration (a one-line warning, listed by
+``dmzoo doctor``, an error under ``DMZOO_STRICT=1``) when it marks a function
+whose name is not one of these hooks (a misspelling would never be called), or
+marks a wrapper (``wrapper=True`` or ``hookwrapper=True``): a wrapper runs
+around the other plugins' implementations, where dmzoo cannot isolate it.
 """
 
 from __future__ import annotations
@@ -55,7 +65,8 @@ def dmzoo_resource_urls(spec: DataModuleSpec, resource: Resource, urls: list[str
 
 @hookspec(firstresult=True)
 def dmzoo_data_dir(spec: DataModuleSpec) -> str | Path | None:
-    """Choose the root data directory for ``spec``; first non-None answer wins.
+    """Choose the root data directory for ``spec``; the first non-None answer wins
+    and later plugins are not asked.
 
     Explicit ``data_dir=`` and ``DMZOO_HOME`` still take precedence. Return
     None to leave the choice to other plugins or the platform cache dir::

@@ -32,13 +32,16 @@ __all__ = ["ResidentDataset", "resident_loader"]
 class ResidentDataset(ArrayDataset):
     """Aligned arrays copied once to ``device`` (in their dtype); batches are gathered there."""
 
+    arrays: list[torch.Tensor]  # type: ignore[assignment]  # the base's arrays, as tensors
+
     def __init__(self, arrays: Sequence[Any], device: str | torch.device) -> None:
         lengths = [len(a) for a in arrays]
         if len(set(lengths)) != 1:
             raise InvalidArgumentError(f"the arrays of one split must have equal lengths, got "
                                        f"{lengths}; pass the rows of one split")
         self.device = torch.device(device)
-        super().__init__([_on(a, self.device) for a in arrays])
+        tensors: list[Any] = [_on(a, self.device) for a in arrays]
+        super().__init__(tensors)
 
     def rows(self, positions: Sequence[int] | np.ndarray) -> list[torch.Tensor]:  # type: ignore[override]
         index = torch.as_tensor(np.asarray(positions, dtype=np.int64)).to(self.device)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -217,7 +217,7 @@ def _resource(r: Any) -> Resource:
     return Resource(**{**r, "urls": tuple(r["urls"]), "alternates": alts})
 
 
-def _problems(spec: DataModuleSpec):
+def _problems(spec: DataModuleSpec) -> Iterator[str]:
     if not NAME_RE.match(spec.name):
         yield f"name {spec.name!r} must match {NAME_RE.pattern}"
     if not NAMESPACE_RE.match(spec.namespace):

@@ -33,7 +33,7 @@ def file_stats(paths: Iterable[str | Path], root: str | Path | None = None
     """``(path relative to root, size, mtime in ns)`` of each file, in the given order."""
     prefix = os.path.join(os.path.abspath(root), "") if root is not None else ""
     out = []
-    for path in map(os.fspath, paths):
+    for path in (os.fspath(p) for p in paths):
         st = os.stat(path)
         if root is None:
             name = os.path.abspath(path)

@@ -14,14 +14,17 @@ Nothing here imports torch or a datamodule class until ``load_datamodule``.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import DmzooError
 from ..core.spec import DataModuleSpec
-from .discovery import DmzooPluginWarning, PluginFailure, PluginInfo, call_each
+from .discovery import DmzooPluginWarning, PluginFailure, PluginInfo
 from .index import Registry
 from .loading import import_class, instantiate
 from .names import Ref, parse_ref
+
+if TYPE_CHECKING:  # the class imports torch; a load imports it anyway
+    from ..core.datamodule import DataModule
 
 __all__ = [
     "DmzooPluginWarning",
@@ -66,7 +69,7 @@ def list_datamodules(
     pattern: str | None = None, *, task: str | None = None, namespace: str | None = None
 ) -> list[str]:
     """Qualified names (``namespace/name``) matching an fnmatch ``pattern``."""
-    return [s.qualified_name for s in get_registry().list(pattern, task=task, namespace=namespace)]
+    return [s.qualified_name for s in get_registry().default_specs(pattern, task=task, namespace=namespace)]
 
 
 def get_spec(name: str, *, version: str | None = None) -> DataModuleSpec:
@@ -78,6 +81,7 @@ info = get_spec
 
 
 def is_datamodule(name: str, *, version: str | None = None) -> bool:
+    """Whether ``name`` (and ``version``, if given) resolves to a registered datamodule."""
     try:
         get_spec(name, version=version)
     except DmzooError:
@@ -85,14 +89,12 @@ def is_datamodule(name: str, *, version: str | None = None) -> bool:
     return True
 
 
-def load_datamodule(name: str, *, version: str | None = None, **kwargs: Any) -> Any:
+def load_datamodule(name: str, *, version: str | None = None, **kwargs: Any) -> DataModule:
     """Build the datamodule ``name`` with ``kwargs`` checked against its constructor."""
     registry = get_registry()
     spec = registry.resolve(name, version)
     datamodule = instantiate(spec, kwargs)
-    for _ in call_each(registry.plugin_manager, "dmzoo_datamodule_created", registry.failures,
-                       spec=spec, datamodule=datamodule):
-        pass
+    registry.call_hook("dmzoo_datamodule_created", spec=spec, datamodule=datamodule)
     return datamodule
 
 

@@ -11,6 +11,7 @@ Plugin code is never trusted to behave; whatever it does, dmzoo keeps working:
   so a generator that never ends is cut off;
 - everything plugin code raises is caught, ``SystemExit`` included; only a
   ``KeyboardInterrupt`` in the main thread (a real Ctrl-C) goes through;
+- a plugin that marks an unknown hook name or a wrapper is refused (:func:`admit`);
 - hook answers are type-checked (``dmzoo_data_dir`` must return a path or None);
 - while plugin code runs, ``sys.stdout`` is ``sys.stderr``, so a plugin that prints
   cannot corrupt ``dmzoo list --json``.
@@ -24,6 +25,8 @@ each broken plugin is reported once with a one-line :class:`DmzooPluginWarning`;
 
 from __future__ import annotations
 
+import difflib
+import functools
 import itertools
 import math
 import os
@@ -31,7 +34,7 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import redirect_stdout
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
@@ -69,7 +72,7 @@ class PluginFailure:
     """Why a plugin (or one of its specs) was skipped."""
 
     plugin: str
-    stage: str  # "import", "hook" or "spec"
+    stage: str  # "import", "register", "hook" or "spec"
     cause: str
     detail: str = ""
 
@@ -213,6 +216,37 @@ def new_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+HOOK_NAMES = sorted(n for n in vars(hookspecs) if n.startswith("dmzoo_"))
+
+
+def admit(pm: pluggy.PluginManager, plugin: object, name: str | None) -> str:
+    """Register ``plugin``, or leave ``pm`` as it was and return why dmzoo cannot run it.
+
+    Beyond pluggy's own checks: pluggy's ``check_pending()``, per plugin (a hook name that
+    no hookspec declares, e.g. a misspelling, is never called), and no wrapper (it would
+    run around the other plugins' implementations, where dmzoo cannot isolate it).
+    """
+    try:
+        with redirect_stdout(sys.stderr):
+            pm.register(plugin, name=name)
+    except (Exception, SystemExit) as exc:  # e.g. a hook with arguments its hookspec lacks
+        return " ".join(_cause(exc).split())
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in (i for i in caller.get_hookimpls() if i.plugin is plugin):
+            problem = ""
+            if caller.spec is None and not impl.optionalhook:
+                close = difflib.get_close_matches(caller.name, HOOK_NAMES, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(HOOK_NAMES)}"
+                problem = f"{caller.name!r} is not a dmzoo hook ({hint})"
+            elif impl.wrapper or impl.hookwrapper:
+                problem = (f"{caller.name} is a wrapper (wrapper=True or hookwrapper=True), "
+                           "which dmzoo does not run; use a plain @dmzoo.hookimpl")
+            if problem:
+                pm.unregister(plugin)
+                return problem
+    return ""
+
+
 def load_entry_point_plugins(
     pm: pluggy.PluginManager, failures: list[PluginFailure]
 ) -> list[PluginInfo]:
@@ -232,16 +266,12 @@ def load_entry_point_plugins(
         try:
             module = run_plugin_code(ep.load, timeout,
                                      in_thread=not being_imported(ep.value.partition(":")[0]))
-            with redirect_stdout(sys.stderr):
-                pm.register(module, name=ep.name)
         except PluginCodeFailed as exc:
             report(PluginFailure(ep.name, "import", exc.cause, exc.detail), failures)
             continue
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # pluggy refused the module (a hook with wrong arguments)
-            report(PluginFailure(ep.name, "import", _cause(exc), traceback.format_exc()),
-                   failures)
+        problem = admit(pm, module, ep.name)
+        if problem:
+            report(PluginFailure(ep.name, "register", problem), failures)
             continue
         loaded.append(info)
     return loaded
@@ -264,19 +294,20 @@ def _data_dir_problem(answer: Any) -> str:
 ANSWER_PROBLEMS: dict[str, Callable[[Any], str]] = {"dmzoo_data_dir": _data_dir_problem}
 
 
-def _implementations(pm: pluggy.PluginManager, hook_name: str) -> list:
+def _implementations(pm: pluggy.PluginManager, hook_name: str) -> list[pluggy.HookImpl]:
     """Hook implementations, most recently registered first (pluggy's calling order)."""
     return list(reversed(getattr(pm.hook, hook_name).get_hookimpls()))
 
 
-def call_each(
+def call_hook(
     pm: pluggy.PluginManager, hook_name: str, failures: list[PluginFailure], **kwargs: Any
-) -> Iterator[tuple[str, Any]]:
-    """Call every implementation of ``hook_name`` alone, so one failing spares the rest.
-
-    Yields ``(plugin name, answer)`` for each answer that passes the hook's type check.
-    """
+) -> Any:
+    """``pm.hook.<hook_name>(**kwargs)`` (pluggy's order, None answers dropped, a list, or
+    the first answer for a ``firstresult`` hookspec), but each implementation called alone:
+    one that fails, or answers with the wrong type, is reported and spares the rest."""
+    first = getattr(pm.hook, hook_name).spec.opts["firstresult"]
     check = ANSWER_PROBLEMS.get(hook_name)
+    answers = []
     for impl in _implementations(pm, hook_name):
         try:
             with redirect_stdout(sys.stderr):
@@ -291,8 +322,11 @@ def call_each(
         problem = check(answer) if check else ""
         if problem:
             report(PluginFailure(impl.plugin_name, "hook", f"{hook_name} {problem}"), failures)
-            continue
-        yield impl.plugin_name, answer
+        elif answer is not None:
+            if first:
+                return answer
+            answers.append(answer)
+    return None if first else answers
 
 
 def _bounded_answer(function: Callable[[], Any], limit: int) -> list[Any]:
@@ -321,8 +355,8 @@ def collect_specs(
     for impl in _implementations(pm, hook_name):
         try:
             module = getattr(impl.function, "__module__", None) or ""
-            specs = run_plugin_code(lambda f=impl.function: _bounded_answer(f, limit), timeout,
-                                    in_thread=not being_imported(module))
+            specs = run_plugin_code(functools.partial(_bounded_answer, impl.function, limit),
+                                    timeout, in_thread=not being_imported(module))
         except PluginCodeFailed as exc:
             cause = f"{hook_name} {'raised ' if exc.raised else ''}{exc.cause}"
             report(PluginFailure(impl.plugin_name, "hook", cause, exc.detail), failures)

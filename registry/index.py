@@ -5,14 +5,17 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace as replace_spec
 from fnmatch import fnmatchcase
+from typing import Any
 
 import pluggy
 
 from ..core.errors import (
     AmbiguousNameError,
     DataModuleNotFoundError,
+    PluginError,
     SpecError,
     VersionNotFoundError,
     shorten,
@@ -29,6 +32,11 @@ def preferred_namespaces() -> list[str]:
     """``DMZOO_PREFER=acme,dmzoo``: which provider wins for an ambiguous bare name."""
     raw = env_str("DMZOO_PREFER")
     return [normalize_name(p) for p in raw.split(",") if p.strip()]
+
+
+def highest(specs: list[DataModuleSpec]) -> DataModuleSpec:
+    """Highest non-pre-release version (highest pre-release if that is all there is)."""
+    return max(specs, key=lambda s: (not s.parsed_version.is_prerelease, s.parsed_version))
 
 
 class Registry:
@@ -62,7 +70,8 @@ class Registry:
     def _skip_duplicate(self, spec: DataModuleSpec, reason: str) -> None:
         discovery.report(discovery.PluginFailure(spec.plugin, "spec", reason), self.failures)
 
-    def _add(self, spec: DataModuleSpec, on_conflict) -> None:
+    def _add(self, spec: DataModuleSpec,
+             on_conflict: Callable[[DataModuleSpec, str], None] | None) -> None:
         key = (spec.namespace, spec.name)
         versions = self._specs[key]
         if spec.version in versions and on_conflict:
@@ -76,9 +85,7 @@ class Registry:
         """Register a spec in this process (notebooks, tests)."""
         spec.validate()
         if not spec.plugin:
-            from dataclasses import replace as _replace
-
-            spec = _replace(spec, plugin="<local>")
+            spec = replace_spec(spec, plugin="<local>")
         existing = self._specs.get((spec.namespace, spec.name), {}).get(spec.version)
         if existing is not None and not replace:
             raise SpecError(f"{spec.ref} is already registered (by {existing.plugin!r}); "
@@ -89,25 +96,30 @@ class Registry:
 
     def register_plugin(self, plugin: object, name: str | None = None) -> None:
         """Register a plugin object (module or instance with hookimpls) in-process."""
-        self.plugin_manager.register(plugin, name=name)
+        problem = discovery.admit(self.plugin_manager, plugin, name)
+        if problem:
+            label = name or self.plugin_manager.get_canonical_name(plugin)
+            raise PluginError(f"plugin {label!r} is not registered: {problem}")
         self.refresh()
 
+    def call_hook(self, hook_name: str, **kwargs: Any) -> Any:
+        """Ask every plugin, each isolated, as pluggy would (:func:`discovery.call_hook`)."""
+        return discovery.call_hook(self.plugin_manager, hook_name, self.failures, **kwargs)
+
     # -- lookups ----------------------------------------------------------------------
-    def keys(self) -> list[Key]:
+    def datamodule_keys(self) -> list[Key]:
+        """``(namespace, name)`` of every registered datamodule, sorted."""
         return sorted(k for k, v in self._specs.items() if v)
 
     def versions(self, namespace: str, name: str) -> list[DataModuleSpec]:
         specs = self._specs.get((namespace, name), {}).values()
         return sorted(specs, key=lambda s: s.parsed_version)
 
-    def default(self, namespace: str, name: str) -> DataModuleSpec:
-        """Highest non-pre-release version (highest pre-release if that is all there is)."""
-        specs = self.versions(namespace, name)
-        final = [s for s in specs if not s.parsed_version.is_prerelease]
-        return (final or specs)[-1]
+    def default_version(self, namespace: str, name: str) -> DataModuleSpec:
+        return highest(self.versions(namespace, name))
 
     def all_names(self) -> list[str]:
-        return sorted({n for _, n in self.keys()} | {f"{ns}/{n}" for ns, n in self.keys()}
+        return sorted({n for _, n in self.datamodule_keys()} | {f"{ns}/{n}" for ns, n in self.datamodule_keys()}
                       | set(self._aliases))
 
     def resolve(self, ref: str, version: str | None = None) -> DataModuleSpec:
@@ -116,15 +128,14 @@ class Registry:
         key = self._find_key(parsed, ref)
         specs = self.versions(*key)
         if parsed.specifier is None:
-            return self.default(*key)
+            return self.default_version(*key)
         matching = [s for s in specs if parsed.specifier.contains(s.parsed_version, prereleases=True)]
-        final = [s for s in matching if not s.parsed_version.is_prerelease]
         if not matching:
             raise VersionNotFoundError(
                 f"{key[0]}/{key[1]} has no version matching {str(parsed.specifier)!r}; "
                 f"available: {', '.join(s.version for s in specs)}"
             )
-        return (final or matching)[-1]
+        return highest(matching)
 
     def _find_key(self, parsed: Ref, original: str) -> Key:
         name = parsed.name
@@ -138,7 +149,7 @@ class Registry:
             if self._specs.get((parsed.namespace, name)):
                 return (parsed.namespace, name)
             raise self._not_found(f"{parsed.namespace}/{name}", original)
-        providers = [ns for ns, n in self.keys() if n == name]
+        providers = [ns for ns, n in self.datamodule_keys() if n == name]
         if not providers:
             raise self._not_found(name, original)
         if len(providers) == 1:
@@ -159,7 +170,7 @@ class Registry:
             f"no datamodule named {shorten(original)}{hint} ('dmzoo list' shows what is installed)"
         )
 
-    def list(
+    def default_specs(
         self,
         pattern: str | None = None,
         *,
@@ -169,8 +180,8 @@ class Registry:
         """Default version of each datamodule, filtered by fnmatch pattern, task, namespace."""
         pat = normalize_name(pattern) if pattern else None
         out = []
-        for ns, name in self.keys():
-            spec = self.default(ns, name)
+        for ns, name in self.datamodule_keys():
+            spec = self.default_version(ns, name)
             if pat and not (fnmatchcase(name, pat) or fnmatchcase(f"{ns}/{name}", pat)):
                 continue
             if task and spec.task != task:
@@ -182,9 +193,9 @@ class Registry:
 
     def find_by_class(self, cls_path: str) -> list[DataModuleSpec]:
         """Specs whose ``cls`` is ``cls_path`` (a datamodule built without the registry)."""
-        return [s for k in self.keys() for s in self.versions(*k) if s.cls == cls_path]
+        return [s for k in self.datamodule_keys() for s in self.versions(*k) if s.cls == cls_path]
 
 
 def iter_all(registry: Registry) -> Iterable[DataModuleSpec]:
-    for key in registry.keys():
+    for key in registry.datamodule_keys():
         yield from registry.versions(*key)

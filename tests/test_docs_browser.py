@@ -60,8 +60,8 @@ def site(tmp_path_factory):
         isolate_dmzoo(mp, tmp / "home")
         gallery_plugin.register(data_server)
         registry = get_registry()
-        keys = registry.keys()
-        tasks = {f"{ns}/{n}": registry.default(ns, n).task for ns, n in keys}
+        keys = registry.datamodule_keys()
+        tasks = {f"{ns}/{n}": registry.default_version(ns, n).task for ns, n in keys}
         messages = io.StringIO()
         with contextlib.redirect_stderr(messages):
             rc = main(["gallery", "build", str(out), "--source", str(src), "-q",

@@ -130,3 +130,4 @@ def test_an_installed_wheel_builds_the_whole_site(tmp_path):
     assert "gallery build" in (out / "cli.html").read_text(encoding="utf-8")
     assert "points_fixture" in (out / "write_plugin.html").read_text(encoding="utf-8")
     assert not list(site.rglob("dmzoo/docs/gallery"))  # nothing written into the package
+    assert (site / "dmzoo" / "py.typed").is_file()  # type checkers use the installed package

@@ -63,7 +63,7 @@ def built(tmp_path_factory) -> Built:
     with pytest.MonkeyPatch.context() as mp, FileServer(tmp / "srv") as server:
         isolate_dmzoo(mp, tmp / "home")
         gallery_plugin.register(server)
-        keys = get_registry().keys()
+        keys = get_registry().datamodule_keys()
         write_gallery(tmp / "src", prepare=PREPARE, data_dir=tmp / "data")
         reset_registry()
         yield Built(tmp / "src" / "gallery", keys, server, tmp / "data")
@@ -125,7 +125,7 @@ def test_every_page_has_the_catalog_sections(built):
 def get_registry_spec(ns: str, name: str) -> dmzoo.DataModuleSpec:
     spec = next((s for s in gallery_plugin.specs("http://x/", "0" * 64, 1)
                  if (s.namespace, s.name) == (ns, name)), None)
-    return spec or get_registry().default(ns, name)
+    return spec or get_registry().default_version(ns, name)
 
 
 def test_prepared_page_shows_real_samples_balance_and_stats(built):

@@ -124,3 +124,19 @@ def test_a_checkpoint_without_dmzoo_data_gets_a_clear_error(tmp_path):
     torch.save({"state_dict": {}, "epoch": 0}, path)
     with pytest.raises(dmzoo.errors.DataFormatError, match="no dmzoo datamodule state"):
         datamodule_from_checkpoint(path)
+
+
+def test_lazy_interop_names_are_the_ones_type_checkers_see():
+    import ast
+    import importlib
+
+    from dmzoo import interop
+
+    tree = ast.parse(Path(interop.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    typed = {a.name: n.module for n in block.body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert typed == interop._EXPORTS and sorted(typed) == interop.__all__
+    for name, module in typed.items():
+        assert getattr(interop, name) is getattr(importlib.import_module(f"dmzoo.interop.{module}"), name)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        interop.nothing  # noqa: B018

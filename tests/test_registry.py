@@ -69,7 +69,7 @@ def test_version_given_twice_is_an_error():
 # -- versions through the installed acme plugin -----------------------------------------
 def test_installed_plugin_is_discovered_without_registration():
     assert "acme/toy" in dmzoo.list_datamodules()
-    assert get_registry().default("acme", "toy").plugin == "dmzoo-test-plugin"
+    assert get_registry().default_version("acme", "toy").plugin == "dmzoo-test-plugin"
 
 
 def test_default_is_highest_stable_version():
@@ -163,11 +163,11 @@ def test_registered_plugin_object_is_used():
 
 
 def test_registry_without_discovery_is_empty():
-    assert Registry(discover=False).keys() == []
+    assert Registry(discover=False).datamodule_keys() == []
 
 
 def test_spec_roundtrips_through_dict():
-    original = get_registry().default("acme", "toy")
+    original = get_registry().default_version("acme", "toy")
     clone = dmzoo.DataModuleSpec.from_dict(original.to_dict())
     assert clone == original
     with pytest.raises(SpecError, match="unknown spec field"):

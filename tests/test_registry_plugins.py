@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -80,6 +81,8 @@ BROKEN_AT_DISCOVERY = {
     ("broken_generator", "hook"),
     ("broken_spec", "spec"),
     ("broken_type", "spec"),
+    ("misspelled_hook", "register"),
+    ("wrapper_hook", "register"),
 }
 
 
@@ -97,6 +100,10 @@ def test_broken_plugins_are_isolated_and_reported(broken_site, on_path):
     assert "a_dependency_that_is_not_installed" in joined
     assert "the plugin's spec file is corrupt" in joined
     assert "expected DataModuleSpec" in joined
+    assert "failed at register: 'dmzoo_datamodule_spec' is not a dmzoo hook (did you mean " \
+           "'dmzoo_datamodule_specs'?)" in joined
+    assert "failed at register: dmzoo_data_dir is a wrapper (wrapper=True or hookwrapper=True)" \
+           ", which dmzoo does not run" in joined
     assert "'exits_at_import' (from dmzoo-broken-plugins 0.0.1) is broken: failed at import: " \
            "called sys.exit(3)" in joined
     # every other plugin still works; an invalid spec skips only itself, a hook that
@@ -105,6 +112,8 @@ def test_broken_plugins_are_isolated_and_reported(broken_site, on_path):
     assert dmzoo.get_spec("broken/fine").plugin == "dmzoo-broken-plugins"
     assert dmzoo.get_spec("broken/chatty").plugin == "dmzoo-broken-plugins"
     assert not dmzoo.is_datamodule("broken/half")
+    assert not dmzoo.is_datamodule("broken/wrapped")  # a refused plugin registers nothing
+    assert not any(registry.plugin_manager.has_plugin(n) for n in ("misspelled_hook", "wrapper_hook"))
     assert dmzoo.get_spec("digits").namespace == "dmzoo"
 
 
@@ -139,6 +148,76 @@ def test_a_real_ctrl_c_in_a_hook_goes_through_but_a_plugins_exit_does_not():
     dmzoo.register_plugin(Interrupted(), name="interrupted")
     with pytest.raises(KeyboardInterrupt):
         dmzoo.load_datamodule("acme/toy")
+
+
+class Misspelled:
+    @dmzoo.hookimpl
+    def dmzoo_data_dirs(self, spec):
+        return "/never/asked"
+
+
+class Wrapper:
+    @dmzoo.hookimpl(wrapper=True)
+    def dmzoo_datamodule_created(self, spec, datamodule):
+        return (yield)
+
+
+class OldWrapper:
+    @dmzoo.hookimpl(hookwrapper=True)
+    def dmzoo_resource_urls(self, spec, resource, urls):
+        yield
+
+
+class ExtraArgument:
+    @dmzoo.hookimpl
+    def dmzoo_data_dir(self, spec, user):
+        return "/never/asked"
+
+
+@pytest.mark.parametrize("plugin, problem", [
+    (Misspelled(), "'dmzoo_data_dirs' is not a dmzoo hook (did you mean 'dmzoo_data_dir'?)"),
+    (Wrapper(), "dmzoo_datamodule_created is a wrapper (wrapper=True or hookwrapper=True), "
+                "which dmzoo does not run; use a plain @dmzoo.hookimpl"),
+    (OldWrapper(), "dmzoo_resource_urls is a wrapper"),
+    (ExtraArgument(), "PluginValidationError: Plugin 'odd' for hook 'dmzoo_data_dir' hookimpl "
+                      "definition: dmzoo_data_dir(spec, user) Argument(s) {'user'} are declared"),
+])
+def test_a_plugin_dmzoo_cannot_run_as_written_is_refused_at_registration(plugin, problem):
+    registry = get_registry()
+    with pytest.raises(PluginError, match=re.escape(f"plugin 'odd' is not registered: {problem}")):
+        dmzoo.register_plugin(plugin, name="odd")
+    assert not registry.plugin_manager.has_plugin("odd") and registry.failures == []
+    assert dmzoo.load_datamodule("acme/toy").n == 80  # every hook still called without it
+
+
+def test_data_dir_answers_as_pluggy_would_each_plugin_alone(monkeypatch, tmp_path):
+    asked = []
+
+    def plugin(label, answer, **opts):
+        class Plugin:
+            @dmzoo.hookimpl(**opts)
+            def dmzoo_data_dir(self, spec):
+                asked.append(label)
+                if answer == "raise":
+                    raise OSError("share not mounted")
+                return answer
+        return Plugin()
+
+    monkeypatch.delenv("DMZOO_HOME")
+    # pluggy's order: tryfirst, then the most recently registered first
+    for label, answer, opts in [("early", None, {"tryfirst": True}), ("last", tmp_path / "late", {}),
+                                ("answers", tmp_path / "a", {}), ("raises", "raise", {}),
+                                ("declines", None, {})]:
+        dmzoo.register_plugin(plugin(label, answer, **opts), name=label)
+    spec = dmzoo.get_spec("acme/toy")
+    with pytest.warns(DmzooPluginWarning, match="'raises' is broken.*share not mounted"):
+        assert storage.data_root(spec) == tmp_path / "a"
+    assert asked == ["early", "declines", "raises", "answers"]  # firstresult: "last" never asked
+    pm = get_registry().plugin_manager
+    pm.unregister(name="raises")  # pluggy's own call, which isolates nothing, agrees
+    asked.clear()
+    assert pm.hook.dmzoo_data_dir(spec=spec) == tmp_path / "a"
+    assert asked == ["early", "declines", "answers"]
 
 
 def test_spec_hooks_are_bounded_in_time_and_count(monkeypatch):

@@ -9,12 +9,13 @@ under a shared root is never listed, verified or removed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AmbiguousNameError, ChecksumError, StorageError, shorten
 from ..settings import env_str
-from ..spec import normalize_name
+from ..spec import DataModuleSpec, normalize_name
 from .checksums import accepted_forms, check, effective
 from .locks import locked
 from .paths import DOWNLOADS, ENTRY, LOCKS, MARKER, PREPARED, data_root, default_root, is_own
@@ -83,10 +84,10 @@ def _candidates(root: Path) -> list[Path]:
             if d.is_dir() and not d.is_symlink() and not d.name.startswith(".")]
 
 
-def _matcher(ref: str):
+def _matcher(ref: str) -> Callable[[str, str, str], bool]:
     text, _, version = ref.partition("@")
-    ns, _, name = text.rpartition("/")
-    ns, name = normalize_name(ns) if ns else None, normalize_name(name)
+    given_ns, _, given_name = text.rpartition("/")
+    ns, name = normalize_name(given_ns) if given_ns else None, normalize_name(given_name)
     return lambda e_ns, e_name, e_version: (e_name == name and (ns is None or e_ns == ns)
                                             and (not version or e_version == version.strip()))
 
@@ -120,7 +121,7 @@ def select(ref: str | None, data_dir: str | Path | None = None) -> list[CacheEnt
     return hits
 
 
-def _spec_for(entry: CacheEntry):
+def _spec_for(entry: CacheEntry) -> DataModuleSpec | None:
     from ...registry import get_registry
 
     versions = get_registry().versions(entry.namespace, entry.name)

@@ -31,6 +31,7 @@ from ..spec import HEX_RE
 if TYPE_CHECKING:
     from ..spec import DataModuleSpec, Resource
 
+Override = tuple[int | None, str]  # (size or None, "algo:hexdigest") from a DMZOO_CHECKSUMS row
 CHUNK = 1 << 20
 Expect = tuple[int | None, str, str]  # size, algo, hex digest
 
@@ -80,8 +81,8 @@ def check(path: Path, size: int | None, algo: str, expected: str, *, label: str)
 
 # -- DMZOO_CHECKSUMS ------------------------------------------------------------------------
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> dict[str, tuple[int | None, str]]:
-    table: dict[str, tuple[int | None, str]] = {}
+def _load(path: str, mtime: float) -> dict[str, Override]:
+    table: dict[str, Override] = {}
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -101,7 +102,7 @@ def _load(path: str, mtime: float) -> dict[str, tuple[int | None, str]]:
     return table
 
 
-def overrides() -> dict[str, tuple[int | None, str]]:
+def overrides() -> dict[str, Override]:
     """The parsed ``DMZOO_CHECKSUMS`` file, or ``{}`` when unset."""
     path = env_str("DMZOO_CHECKSUMS")
     if not path:
@@ -113,7 +114,8 @@ def overrides() -> dict[str, tuple[int | None, str]]:
     return _load(path, mtime)
 
 
-def lookup(table: dict, spec: DataModuleSpec, filename: str, urls: Iterable[str] = ()):
+def lookup(table: dict[str, Override], spec: DataModuleSpec, filename: str,
+           urls: Iterable[str] = ()) -> Override | None:
     for key in (f"{spec.namespace}/{spec.name}/{filename}", f"{spec.name}/{filename}",
                 *urls, filename):
         if key in table:

@@ -168,6 +168,7 @@ def _download_http(session: requests.Session, url: str, part: Path, resource: Re
                    quiet: bool) -> None:
     """Stream ``url`` into ``part``, resuming it; raise :class:`UrlFailed` when hopeless."""
     errors = _network_errors()
+    body_errors = errors + (ConnectionError,)
     restarts = stalled = 0
     limit = resource.size
     while True:
@@ -222,7 +223,7 @@ def _download_http(session: requests.Session, url: str, part: Path, resource: Re
                 if length and length.isdigit() and pos - before < int(length):
                     raise ConnectionError("IncompleteRead: body ended early")
                 return
-            except (*errors, ConnectionError) as exc:
+            except body_errors as exc:
                 stalled = 0 if pos > before else stalled + 1
                 if stalled >= MAX_FAILURES_WITHOUT_PROGRESS:
                     raise UrlFailed(f"connection failed {stalled} times in a row without progress, "

@@ -18,13 +18,13 @@ Nothing is ever unpickled.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import posixpath
 import shutil
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import IO
 
 from ..errors import StorageError, UnsafeArchiveError
 from .tempdirs import make_temp_dir
@@ -34,7 +34,7 @@ EXPANSION_LIMIT = 100  # default cap: extracted bytes per byte of archive
 MAX_LINK_HOPS = 40
 
 
-def open_maybe_gzip(path: str | Path) -> IO[bytes]:
+def open_maybe_gzip(path: str | Path) -> io.BufferedIOBase:
     """Open ``path`` for binary reading, decompressing when it is gzip (by content, not name).
 
     Builders use it so a resource works both as published (``x.gz``) and as
@@ -154,7 +154,7 @@ def check_zip(archive: Path, zf: zipfile.ZipFile, max_bytes: int | None = None) 
             raise _bomb(archive, f"its members add up to more than {max_bytes} bytes")
 
 
-def _copy_capped(src: IO[bytes], dst: IO[bytes], archive: Path, max_bytes: int | None) -> None:
+def _copy_capped(src: io.BufferedIOBase, dst: io.BufferedIOBase, archive: Path, max_bytes: int | None) -> None:
     written = 0
     while chunk := src.read(1 << 20):
         written += len(chunk)

@@ -29,14 +29,9 @@ def default_root() -> Path:
 def hook_root(spec: DataModuleSpec) -> Path | None:
     """The first non-None answer of a ``dmzoo_data_dir`` plugin; a raising plugin is skipped."""
     from ...registry import get_registry
-    from ...registry.discovery import call_each
 
-    registry = get_registry()
-    for _, answer in call_each(registry.plugin_manager, "dmzoo_data_dir", registry.failures,
-                               spec=spec):
-        if answer is not None:
-            return Path(answer).expanduser()
-    return None
+    answer = get_registry().call_hook("dmzoo_data_dir", spec=spec)
+    return None if answer is None else Path(answer).expanduser()
 
 
 def data_root(spec: DataModuleSpec | None = None, data_dir: str | Path | None = None) -> Path:

@@ -168,7 +168,9 @@ def fetch(spec: DataModuleSpec, resource: Resource, *, data_dir: str | Path | No
 
 
 def _fetch_all(spec: DataModuleSpec, folder: Path, quiet: bool) -> dict[str, tuple[Path, Expect]]:
-    files, missing, imported = {}, [], []
+    files: dict[str, tuple[Path, Expect]] = {}
+    missing: list[Resource] = []
+    imported: list[Path] = []
     source = import_dir()
     try:
         for resource in spec.resources:

@@ -88,10 +88,6 @@ def resource_urls(spec: DataModuleSpec, resource: Resource) -> list[str]:
         urls.append(mirror_url(mirror, spec, resource.filename))
     urls.extend(resource.urls)
     from ...registry import get_registry
-    from ...registry.discovery import call_each
 
-    registry = get_registry()
-    for _ in call_each(registry.plugin_manager, "dmzoo_resource_urls", registry.failures,
-                       spec=spec, resource=resource, urls=urls):
-        pass
+    get_registry().call_hook("dmzoo_resource_urls", spec=spec, resource=resource, urls=urls)
     return list(dict.fromkeys(u for u in urls if isinstance(u, str) and u))

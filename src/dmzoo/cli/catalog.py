@@ -35,7 +35,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.task and args.task not in TASKS:
         raise InvalidArgumentError(f"unknown task {args.task!r}; known tasks: {', '.join(TASKS)}")
     registry = get_registry()
-    specs = registry.list(args.pattern, task=args.task, namespace=args.namespace)
+    specs = registry.default_specs(args.pattern, task=args.task, namespace=args.namespace)
     if args.json:
         print_json([
             {"name": s.qualified_name, "version": s.version, "task": s.task,
@@ -63,7 +63,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     registry = get_registry()
     spec = registry.resolve(args.name)
     versions = registry.versions(spec.namespace, spec.name)
-    default = registry.default(spec.namespace, spec.name)
+    default = registry.default_version(spec.namespace, spec.name)
     if args.json:
         data = spec.to_dict()
         data["versions"] = [v.version for v in versions]
@@ -109,14 +109,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print_json({
             "plugins": [p.__dict__ for p in registry.plugins],
             "failures": [{"plugin": f.plugin, "stage": f.stage, "cause": f.cause} for f in registry.failures],
-            "datamodules": len(registry.keys()),
+            "datamodules": len(registry.datamodule_keys()),
             "environment": env,
         })
         return 1 if registry.failures else 0
     print(f"python {sys.version.split()[0]}")
     print_table(["PLUGIN", "DISTRIBUTION", "VERSION", "MODULE"],
                 [[p.name, p.distribution, p.version, p.module] for p in registry.plugins])
-    print(f"\n{len(registry.keys())} datamodule(s) registered")
+    print(f"\n{len(registry.datamodule_keys())} datamodule(s) registered")
     for key, value in sorted(env.items()):
         print(f"{key}={value}")
     if registry.failures:

@@ -41,7 +41,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         raise InvalidArgumentError("--epochs and --batch-size must be at least 1")
     registry = get_registry()
-    specs = registry.list()
+    specs = registry.default_specs()
     spec = registry.resolve(args.name)  # fail on a bad name before importing torch
     print(f"dmzoo demo: {len(specs)} datamodule(s) installed")
     print_table(["NAME", "VERSION", "TASK", "DOWNLOAD"],
@@ -130,9 +130,9 @@ def _build_net(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 6
 
         def __init__(self) -> None:
             super().__init__()
-            self.embeddings = nn.ModuleList(nn.Embedding(c, min(8, (c + 1) // 2))
-                                            for c in cardinalities)
-            width = n_num + sum(e.embedding_dim for e in self.embeddings)
+            embeddings = [nn.Embedding(c, min(8, (c + 1) // 2)) for c in cardinalities]
+            self.embeddings = nn.ModuleList(embeddings)
+            width = n_num + sum(e.embedding_dim for e in embeddings)
             self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(),
                                      nn.Linear(hidden, hidden), nn.ReLU(),
                                      nn.Linear(hidden, n_out))

@@ -6,7 +6,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 
 def print_json(data: Any) -> None:
@@ -21,7 +21,8 @@ def plugin_warnings_as_lines() -> None:
 
     python_format = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
         if not issubclass(category, DmzooPluginWarning):
             return python_format(message, category, filename, lineno, file, line)
         stream = file or sys.stderr

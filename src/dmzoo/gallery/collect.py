@@ -81,9 +81,9 @@ def collect(
 
     registry = get_registry()
     entries = []
-    for namespace, name in registry.keys():
+    for namespace, name in registry.datamodule_keys():
         versions = registry.versions(namespace, name)
-        spec = registry.default(namespace, name)
+        spec = registry.default_version(namespace, name)
         notes: dict[str, str] = {}
         for v in versions:  # a note may live on any version's spec; the newest wording wins
             notes.update(v.release_notes)

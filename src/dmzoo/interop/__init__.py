@@ -17,9 +17,21 @@ Each name is imported on first use, so ``import dmzoo.interop`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_EXPORTS = {
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from .callback import DmzooDataRecord
+    from .checkpoint import data_record, datamodule_from_checkpoint
+    from .distributed import RankInfo, distributed_loader, prepare_then_setup, rank_info
+    from .lightning_cli import DmzooLightningCLI, resolve_data_args
+    from .resume import (
+        load_training_state,
+        restore_training_state,
+        save_training_state,
+        training_state,
+    )
+
+_EXPORTS = {  # name -> module, for the run time; a test checks it matches the imports above
     "DmzooLightningCLI": "lightning_cli",
     "resolve_data_args": "lightning_cli",
     "DmzooDataRecord": "callback",
@@ -37,8 +49,8 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'dmzoo.interop' has no attribute {name!r}")
+if not TYPE_CHECKING:
+    def __getattr__(name: str) -> Any:
+        if name in _EXPORTS:
+            return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        raise AttributeError(f"module 'dmzoo.interop' has no attribute {name!r}")

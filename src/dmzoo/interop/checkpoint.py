@@ -74,11 +74,12 @@ def datamodule_from_checkpoint(checkpoint: str | Path | Mapping[str, Any], **ove
     """
     from ..registry import load_datamodule
 
-    if not isinstance(checkpoint, Mapping):
+    if isinstance(checkpoint, Mapping):
+        record = read_record(checkpoint)
+    else:
         import torch
 
-        checkpoint = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    record = read_record(checkpoint)
+        record = read_record(torch.load(checkpoint, map_location="cpu", weights_only=False))
     datamodule = load_datamodule(f"{record['namespace']}/{record['name']}@{record['version']}",
                                  **{**constructor_hparams(record["hparams"]), **overrides})
     datamodule.load_state_dict(dict(record["state"]))

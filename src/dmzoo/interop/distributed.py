@@ -99,16 +99,15 @@ def distributed_loader(loader: Any, *, shuffle: bool | None = None, seed: int | 
                                    "split it by rank inside the dataset instead")
     from dmzoo.core.fastloader import ArrayLoader, EpochSampler
 
-    dmzoo_order = isinstance(loader.sampler, EpochSampler)
+    old = loader.sampler
     if shuffle is None:
-        shuffle = isinstance(loader.sampler, RandomSampler) or \
-            (dmzoo_order and loader.sampler.shuffle)
+        shuffle = isinstance(old, RandomSampler) or (isinstance(old, EpochSampler) and old.shuffle)
     if seed is None:
-        seed = int(getattr(loader.sampler, "seed", 0))
+        seed = int(getattr(old, "seed", 0))
     # dmzoo's own order shards one global permutation by rank: resumable at any world size
-    sampler_cls = EpochSampler if dmzoo_order else DistributedSampler
-    sampler = sampler_cls(loader.dataset, num_replicas=num_replicas, rank=rank,
-                          shuffle=shuffle, seed=seed, drop_last=drop_last)
+    sampler_cls = EpochSampler if isinstance(old, EpochSampler) else DistributedSampler
+    sampler: DistributedSampler = sampler_cls(loader.dataset, num_replicas=num_replicas, rank=rank,
+                                              shuffle=shuffle, seed=seed, drop_last=drop_last)
     extra: dict[str, Any] = {}
     if loader.num_workers > 0:
         extra = {"prefetch_factor": loader.prefetch_factor,

@@ -114,7 +114,7 @@ class DmzooLightningCLI(LightningCLI):
         callbacks = defaults.get("callbacks") or []
         callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
         defaults["callbacks"] = [*callbacks, DmzooDataRecord()]
-        super().__init__(*args, args=cli_args, trainer_defaults=defaults, **kwargs)
+        super().__init__(*args, **{**kwargs, "args": cli_args, "trainer_defaults": defaults})
 
     def instantiate_classes(self) -> None:
         if self.dmzoo_spec is None:

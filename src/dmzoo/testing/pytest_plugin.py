@@ -7,9 +7,12 @@ usual. This module imports nothing heavy until the option is used.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,7 +34,8 @@ class DmzooCheckItem(pytest.Item):
     def runtest(self) -> None:
         self.check()
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str | TerminalRepr:
         from dmzoo.testing import ConformanceError
 
         if isinstance(excinfo.value, ConformanceError):

@@ -9,12 +9,15 @@ import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.errors import DataModuleNotFoundError, DmzooError, PluginError
 from ..core.spec import DataModuleSpec, normalize_name
 from .checks import CHECKS, Skip, run_in_context
 from .errors import ConformanceError
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -89,7 +92,7 @@ def specs_for(target: str | DataModuleSpec | Iterable[DataModuleSpec]) -> list[D
     if plugin is not None:
         return _plugin_specs(registry, plugin)
     wanted = normalize_name(target)
-    keys = registry.keys()
+    keys = registry.datamodule_keys()
     in_namespace = [s for ns, name in keys if ns == wanted for s in registry.versions(ns, name)]
     if in_namespace:
         return in_namespace
@@ -105,7 +108,7 @@ def specs_for(target: str | DataModuleSpec | Iterable[DataModuleSpec]) -> list[D
     return registry.versions(spec.namespace, spec.name)
 
 
-def _find_plugin(registry, target: str) -> str | None:
+def _find_plugin(registry: Registry, target: str) -> str | None:
     """The pluggy name of the plugin ``target`` names, if any."""
     pm = registry.plugin_manager
     if pm.get_plugin(target) is not None:
@@ -119,17 +122,17 @@ def _find_plugin(registry, target: str) -> str | None:
     return None
 
 
-def _plugin_specs(registry, plugin_name: str) -> list[DataModuleSpec]:
+def _plugin_specs(registry: Registry, plugin_name: str) -> list[DataModuleSpec]:
     impls = [i for i in registry.plugin_manager.hook.dmzoo_datamodule_specs.get_hookimpls()
              if i.plugin_name == plugin_name]
     if not impls:
         raise PluginError(f"plugin {plugin_name!r} does not implement dmzoo_datamodule_specs")
     try:
-        specs = impls[0].function()
+        answer: Any = impls[0].function()
     except Exception as exc:
         raise ConformanceError(f"plugin {plugin_name!r}: dmzoo_datamodule_specs raised "
                                f"{type(exc).__name__}: {exc}") from exc
-    specs = list(specs) if isinstance(specs, (list, tuple)) else [specs]
+    specs = list(answer) if isinstance(answer, (list, tuple)) else [answer]
     bad = [s for s in specs if not isinstance(s, DataModuleSpec)]
     if bad:
         raise ConformanceError(f"plugin {plugin_name!r}: dmzoo_datamodule_specs returned "
