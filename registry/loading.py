@@ -7,7 +7,6 @@ import importlib
 import inspect
 from typing import Any
 
-from ..core.context import building
 from ..core.errors import InvalidArgumentError, MissingExtraError, PluginError
 from ..core.spec import DataModuleSpec
 
@@ -65,9 +64,11 @@ def check_kwargs(spec: DataModuleSpec, cls: type, kwargs: dict[str, Any]) -> Non
 
 
 def instantiate(spec: DataModuleSpec, kwargs: dict[str, Any]) -> Any:
-    """Build the datamodule for ``spec``; the base class picks the spec up from context."""
+    """Build the datamodule for ``spec`` and attach ``spec`` to it (``dm.spec``)."""
     cls = import_class(spec)
     merged = {**spec.default_kwargs, **kwargs}
     check_kwargs(spec, cls, merged)
-    with building(spec):
-        return cls(**merged)
+    # Deferred: core.datamodule imports torch (and Lightning when installed).
+    from ..core.datamodule import attach_spec
+
+    return attach_spec(cls(**merged), spec)

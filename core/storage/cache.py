@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AmbiguousNameError, ChecksumError, StorageError, shorten
+from ..plugin_answers import plugins
 from ..settings import env_str
-from ..spec import normalize_name
+from ..spec import DataModuleSpec, normalize_name
 from .checksums import accepted_forms, check, effective
 from .locks import locked
 from .paths import DOWNLOADS, ENTRY, LOCKS, MARKER, PREPARED, data_root, default_root, is_own
@@ -47,11 +48,8 @@ def cache_roots(data_dir: str | Path | None = None) -> list[Path]:
     every root a ``dmzoo_data_dir`` plugin picks for a registered datamodule."""
     if data_dir is not None or env_str("DMZOO_HOME"):
         return [data_root(None, data_dir)]
-    from ...registry import get_registry
-    from ...registry.index import iter_all
-
     roots = [default_root()]
-    for spec in iter_all(get_registry()):
+    for spec in plugins().specs():
         root = data_root(spec)
         if root not in roots:
             roots.append(root)
@@ -120,11 +118,9 @@ def select(ref: str | None, data_dir: str | Path | None = None) -> list[CacheEnt
     return hits
 
 
-def _spec_for(entry: CacheEntry):
-    from ...registry import get_registry
-
-    versions = get_registry().versions(entry.namespace, entry.name)
-    return next((s for s in versions if s.version == entry.version), None)
+def _spec_for(entry: CacheEntry) -> DataModuleSpec | None:
+    return next((s for s in plugins().specs() if (s.namespace, s.name, s.version)
+                 == (entry.namespace, entry.name, entry.version)), None)
 
 
 def verify_entry(entry: CacheEntry) -> list[str]:

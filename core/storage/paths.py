@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import StorageError
+from ..plugin_answers import plugins
 from ..settings import env_str
 
 if TYPE_CHECKING:
@@ -26,19 +27,6 @@ def default_root() -> Path:
     return Path(user_cache_dir("dmzoo", appauthor=False))
 
 
-def hook_root(spec: DataModuleSpec) -> Path | None:
-    """The first non-None answer of a ``dmzoo_data_dir`` plugin; a raising plugin is skipped."""
-    from ...registry import get_registry
-    from ...registry.discovery import call_each
-
-    registry = get_registry()
-    for _, answer in call_each(registry.plugin_manager, "dmzoo_data_dir", registry.failures,
-                               spec=spec):
-        if answer is not None:
-            return Path(answer).expanduser()
-    return None
-
-
 def data_root(spec: DataModuleSpec | None = None, data_dir: str | Path | None = None) -> Path:
     """``data_dir`` argument > ``DMZOO_HOME`` > plugin hook ``dmzoo_data_dir`` > user cache dir."""
     if data_dir is not None:
@@ -46,11 +34,8 @@ def data_root(spec: DataModuleSpec | None = None, data_dir: str | Path | None = 
     home = env_str("DMZOO_HOME")
     if home:
         return Path(home).expanduser()
-    if spec is not None:
-        chosen = hook_root(spec)
-        if chosen is not None:
-            return chosen
-    return default_root()
+    chosen = plugins().data_dir(spec) if spec is not None else None
+    return chosen if chosen is not None else default_root()
 
 
 def dataset_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Path:

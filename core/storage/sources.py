@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidSettingError, StorageError, shorten
+from ..plugin_answers import plugins
 from ..settings import env_flag, env_str
 
 if TYPE_CHECKING:
@@ -87,11 +88,5 @@ def resource_urls(spec: DataModuleSpec, resource: Resource) -> list[str]:
     if mirror:
         urls.append(mirror_url(mirror, spec, resource.filename))
     urls.extend(resource.urls)
-    from ...registry import get_registry
-    from ...registry.discovery import call_each
-
-    registry = get_registry()
-    for _ in call_each(registry.plugin_manager, "dmzoo_resource_urls", registry.failures,
-                       spec=spec, resource=resource, urls=urls):
-        pass
+    urls = plugins().resource_urls(spec, resource, urls)
     return list(dict.fromkeys(u for u in urls if isinstance(u, str) and u))

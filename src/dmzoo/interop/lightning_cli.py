@@ -26,7 +26,7 @@ from typing import Any
 
 from lightning.pytorch.cli import LightningCLI
 
-from ..core.context import building
+from ..core.datamodule import attach_spec
 from ..core.spec import DataModuleSpec
 from .callback import DmzooDataRecord
 
@@ -119,5 +119,5 @@ class DmzooLightningCLI(LightningCLI):
     def instantiate_classes(self) -> None:
         if self.dmzoo_spec is None:
             return super().instantiate_classes()
-        with building(self.dmzoo_spec):  # the datamodule gets this exact spec and version
-            return super().instantiate_classes()
+        super().instantiate_classes()
+        attach_spec(self.datamodule, self.dmzoo_spec)  # this exact spec and version
