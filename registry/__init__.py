@@ -14,7 +14,7 @@ Nothing here imports torch or a datamodule class until ``load_datamodule``.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import plugin_answers
 from ..core.errors import DmzooError
@@ -24,6 +24,9 @@ from .hookcalls import RegistryAnswers
 from .index import Registry
 from .loading import import_class, instantiate
 from .names import Ref, parse_ref
+
+if TYPE_CHECKING:
+    from ..core.datamodule import DataModule
 
 __all__ = [
     "DmzooPluginWarning",
@@ -90,7 +93,7 @@ def is_datamodule(name: str, *, version: str | None = None) -> bool:
     return True
 
 
-def load_datamodule(name: str, *, version: str | None = None, **kwargs: Any) -> Any:
+def load_datamodule(name: str, *, version: str | None = None, **kwargs: Any) -> DataModule:
     """Build the datamodule ``name`` with ``kwargs`` checked against its constructor."""
     registry = get_registry()
     spec = registry.resolve(name, version)

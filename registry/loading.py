@@ -5,10 +5,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import InvalidArgumentError, MissingExtraError, PluginError
 from ..core.spec import DataModuleSpec
+
+if TYPE_CHECKING:
+    from ..core.datamodule import DataModule
 
 
 def import_object(path: str) -> Any:
@@ -63,7 +66,7 @@ def check_kwargs(spec: DataModuleSpec, cls: type, kwargs: dict[str, Any]) -> Non
         raise InvalidArgumentError(f"{spec.qualified_name}: {exc}; accepted: {', '.join(names)}") from None
 
 
-def instantiate(spec: DataModuleSpec, kwargs: dict[str, Any]) -> Any:
+def instantiate(spec: DataModuleSpec, kwargs: dict[str, Any]) -> DataModule:
     """Build the datamodule for ``spec`` and attach ``spec`` to it (``dm.spec``)."""
     cls = import_class(spec)
     merged = {**spec.default_kwargs, **kwargs}
