@@ -35,6 +35,10 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import torch
+from packaging.version import InvalidVersion, Version
+from torch.utils.data import DataLoader, Dataset, IterableDataset, default_collate
+
 from .errors import (
     InvalidArgumentError,
     InvalidSettingError,
@@ -43,6 +47,7 @@ from .errors import (
     MissingHookError,
     SpecMismatchError,
 )
+from .fastloader import make_loader
 from .plain import PlainDataModule
 from .settings import FALSE_SPELLINGS, TRUE_SPELLINGS, env_str
 
@@ -342,8 +347,6 @@ def _ref(saved: Mapping[str, Any]) -> str:
 
 
 def _major(version: Any) -> int | None:
-    from packaging.version import InvalidVersion, Version
-
     try:
         return Version(str(version)).major
     except InvalidVersion:
@@ -352,8 +355,6 @@ def _major(version: Any) -> int | None:
 
 # -- from_datasets helpers ------------------------------------------------------------
 def _is_dataset(obj: Any) -> bool:
-    from torch.utils.data import Dataset
-
     if isinstance(obj, Dataset):
         return True
     if isinstance(obj, (str, bytes, Mapping, list, tuple)):
@@ -365,6 +366,7 @@ def _as_collection(value: Any, arg: str) -> tuple[str, Any]:
     """``("one", ds)``, ``("list", [ds...])`` or ``("dict", {name: ds})``; bad input fails here."""
     if _is_dataset(value):
         return ("one", value)
+    items: dict[Any, Any] | list[Any]
     if isinstance(value, Mapping):
         kind, items = "dict", dict(value)
     elif isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
@@ -389,11 +391,6 @@ def _loaders(collection: tuple[str, Any], *, batch_size: int, num_workers: int,
              shuffle: bool) -> Any:
     """dmzoo's resumable loaders (seed 0, per-sample ``default_collate``) for map-style
     datasets; an ``IterableDataset`` orders itself, so it gets a plain ``DataLoader``."""
-    import torch
-    from torch.utils.data import DataLoader, IterableDataset, default_collate
-
-    from .fastloader import make_loader
-
     def loader(ds: Any) -> Any:
         pin = torch.cuda.is_available()
         if isinstance(ds, IterableDataset):

@@ -83,8 +83,8 @@ def _candidates(root: Path) -> list[Path]:
 
 def _matcher(ref: str):
     text, _, version = ref.partition("@")
-    ns, _, name = text.rpartition("/")
-    ns, name = normalize_name(ns) if ns else None, normalize_name(name)
+    space, _, name = text.rpartition("/")
+    ns, name = normalize_name(space) if space else None, normalize_name(name)
     return lambda e_ns, e_name, e_version: (e_name == name and (ns is None or e_ns == ns)
                                             and (not version or e_version == version.strip()))
 

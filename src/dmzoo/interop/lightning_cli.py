@@ -130,7 +130,9 @@ class DmzooLightningCLI(LightningCLI):
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
         datamodule = getattr(self, "datamodule", None)
-        spec = self.dmzoo_spec or (_class_spec(type(datamodule)) if datamodule is not None
-                                   and getattr(datamodule, "spec", None) is None else None)
+        if datamodule is None:
+            return
+        spec = self.dmzoo_spec or (_class_spec(type(datamodule)) if datamodule.spec is None
+                                   else None)
         if spec is not None:  # the named spec (exact version), or the one naming the class
             attach_spec(datamodule, spec)
