@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from platformdirs import user_cache_dir
+
 from ..errors import StorageError
 from ..plugin_answers import plugins
 from ..settings import env_str
@@ -22,8 +24,6 @@ OWN_NAMES = frozenset({DOWNLOADS, PREPARED, MARKER, LOCKS, ENTRY})
 
 def default_root() -> Path:
     """The platform's user cache dir, e.g. ``~/.cache/dmzoo`` on Linux."""
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("dmzoo", appauthor=False))
 
 
@@ -42,7 +42,8 @@ def dataset_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Pat
     """``<root>/<namespace>/<name>/<version>``: two versions never share files."""
     if spec is None:
         raise StorageError("this datamodule has no spec, so dmzoo does not know where its data "
-                           "lives; load it with dmzoo.load_datamodule(name) or register its spec")
+                           "lives; load it with dmzoo.load_datamodule(name), or name its spec in the "
+                           "class's SPEC")
     return data_root(spec, data_dir) / spec.namespace / spec.name / spec.version
 
 
