@@ -1,9 +1,11 @@
-"""Start-up cost of the DataModule base: cold processes, as ratios to ``import torch``.
+"""Start-up cost of dmzoo and its DataModule base: cold processes, as ratios to ``import torch``.
 
-Why: Lightning's base class is needed for ``Trainer.fit``, but ``import lightning.pytorch``
-costs several seconds. ``DMZOO_LIGHTNING=auto`` (default) only uses it once the user
-imports Lightning; ``DMZOO_LIGHTNING=1`` imports it eagerly (the simple design we did
-not choose). Every case runs as a fresh interpreter, interleaved, in this one run::
+Why: Lightning's ``Trainer`` needs dmzoo datamodules to be ``LightningDataModule``s, so when
+Lightning is installed the base is Lightning's, chosen when ``dmzoo.core.datamodule`` is
+first imported (by ``load_datamodule`` or ``dmzoo.DataModule``, never by ``import dmzoo``
+or listing). This measures what that choice costs, with Lightning selected (``auto``,
+installed), opted out (``DMZOO_LIGHTNING=0``) and not installed (hidden from the import
+system). Every case runs as a fresh interpreter, interleaved, in this one run::
 
     python benchmarks/bench_contract_import.py --repeat 5
 """
@@ -17,16 +19,17 @@ import subprocess
 import sys
 import time
 
-BUILD = ("import torch; from torch.utils.data import TensorDataset; from dmzoo import DataModule; "
-         "DataModule.from_datasets(TensorDataset(torch.zeros(4, 1))).train_dataloader()")
+HIDE = ("import sys\nclass Hide:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('lightning', 'pytorch_lightning'):\n"
+        "            raise ImportError(name)\nsys.meta_path.insert(0, Hide())\n")
+LOAD = "import dmzoo; dmzoo.load_datamodule('mnist')"
 CASES = {
     "import torch": ("import torch", {}),
-    "import torchvision.datasets": ("import torchvision.datasets", {}),
-    "dmzoo DataModule, auto (default)": (BUILD, {"DMZOO_LIGHTNING": "auto"}),
-    "dmzoo DataModule, DMZOO_LIGHTNING=1": (BUILD, {"DMZOO_LIGHTNING": "1"}),
+    "import dmzoo; list_datamodules()": ("import dmzoo; dmzoo.list_datamodules()", {}),
+    "load_datamodule('mnist'), Lightning (auto)": (LOAD, {"DMZOO_LIGHTNING": "auto"}),
+    "load_datamodule('mnist'), DMZOO_LIGHTNING=0": (LOAD, {"DMZOO_LIGHTNING": "0"}),
+    "load_datamodule('mnist'), not installed": (HIDE + LOAD, {"DMZOO_LIGHTNING": "auto"}),
     "import lightning.pytorch": ("import lightning.pytorch", {}),
-    "lightning, then dmzoo DataModule (auto)": ("import lightning.pytorch; " + BUILD,
-                                                {"DMZOO_LIGHTNING": "auto"}),
 }
 
 
@@ -47,10 +50,10 @@ def main() -> None:
         for name, (code, env) in CASES.items():
             samples[name].append(time_once(code, env))
     base = statistics.median(samples["import torch"])
-    print(f"{'case':<42} {'median s':>9} {'x torch':>8}")
+    print(f"{'case':<46} {'median s':>9} {'x torch':>8}")
     for name, values in samples.items():
         median = statistics.median(values)
-        print(f"{name:<42} {median:>9.2f} {median / base:>8.2f}")
+        print(f"{name:<46} {median:>9.2f} {median / base:>8.2f}")
 
 
 if __name__ == "__main__":

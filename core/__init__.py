@@ -1,16 +1,19 @@
 """The contract: DataModule base, hookspecs, specs, errors and storage.
 
-Torch is imported only when :class:`DataModule` is first touched, so listing
-and inspecting specs stays fast.
+Torch (and Lightning, when installed) is imported only when :class:`DataModule` is first
+touched, so listing and inspecting specs stays fast.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DmzooError
 from .hookspecs import hookimpl, hookspec
 from .spec import Alternate, DataModuleSpec, Feature, Resource, Split
+
+if TYPE_CHECKING:  # the real class for type checkers; at run time it is loaded on first use
+    from .datamodule import DataModule
 
 __all__ = [
     "Alternate",

@@ -463,6 +463,13 @@ class ArrayLoader(DataLoader):
         super().__init__(*args, **kwargs)
         self._progress = _Progress()
 
+    # Private torch API: DataLoader._index_sampler (torch >= 1.x) is the property every
+    # DataLoader iterator and __len__ read to get batches of indices; overriding it is the
+    # only way to swap the batches without re-implementing torch's multi-worker iterator.
+    # If torch renames it or stops reading it, this override silently stops applying:
+    # tests/test_fastloader.py::test_array_batches_are_the_batches_a_plain_dataloader_gives
+    # (numpy batches expected) and ::test_a_staged_epoch_gives_the_batches_gathered_one_by_one
+    # fail first.
     @property
     def _index_sampler(self) -> Any:
         sampler = super()._index_sampler

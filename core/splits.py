@@ -1,9 +1,14 @@
 """Split building blocks shared by the plugins: sizes, a seeded permutation, a fingerprint.
 
 The permutation is ``argsort(splitmix64(splitmix64(seed) ^ i))``: pure integer arithmetic,
-so it is identical on every platform, process, and numpy/torch version, whichever library
-sorts the keys (numpy's and torch's generators promise no such stream stability). How the
-permuted rows are carved into splits (two-way, three-way, stratified) is up to each plugin.
+so it is identical on every platform, process, and numpy/torch version. numpy's legacy
+``RandomState`` would be stable too (its stream is frozen), but it is sequential: row ``i``'s
+key needs every draw before it. splitmix64 is counter-based, so any key is one function of
+``(seed, i)``: the same keys feed the permutation (sorted by numpy, or by torch's faster
+radix sort, with the same result), :func:`mix` and :func:`counter_uniform` (a batch's random
+numbers from its epoch and positions, whichever worker or resumed process computes them).
+How the permuted rows are carved into splits (two-way, three-way, stratified) is up to each
+plugin.
 
 Imports only numpy (no torch), so specs and listings stay light.
 """

@@ -9,28 +9,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+
 
 def move_to_device(batch: Any, device: Any) -> Any:
     """Return ``batch`` with every tensor (or object with ``.to``) moved to ``device``.
 
     Containers keep their type; strings, numbers and other leaves are returned as is.
     """
-    import torch
-
     device = torch.device(device)
     non_blocking = device.type not in ("cpu", "mps")
     return _move(batch, device, non_blocking)
 
 
 def _move(obj: Any, device: Any, non_blocking: bool) -> Any:
-    import torch
-
     if isinstance(obj, torch.Tensor):
         return obj.to(device, non_blocking=non_blocking)
     if isinstance(obj, Mapping):
         items = {k: _move(v, device, non_blocking) for k, v in obj.items()}
         try:
-            return type(obj)(items)
+            return type(obj)(items)  # type: ignore[call-arg]
         except TypeError:  # a mapping type whose constructor takes something else
             return items
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple

@@ -16,9 +16,11 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..core import plugin_answers
 from ..core.errors import DmzooError
 from ..core.spec import DataModuleSpec
 from .discovery import DmzooPluginWarning, PluginFailure, PluginInfo
+from .hookcalls import RegistryAnswers
 from .index import Registry
 from .loading import import_class, instantiate
 from .names import Ref, parse_ref
@@ -56,6 +58,9 @@ def get_registry() -> Registry:
         if _registry is None:
             _registry = Registry()
         return _registry
+
+
+plugin_answers.install(RegistryAnswers(get_registry))
 
 
 def reset_registry() -> None:

@@ -191,11 +191,6 @@ class Registry:
             out.append(spec)
         return out
 
-    def find_by_class(self, cls_path: str) -> list[DataModuleSpec]:
-        """Specs whose ``cls`` is ``cls_path`` (a datamodule built without the registry)."""
-        return [s for k in self.datamodule_keys() for s in self.versions(*k) if s.cls == cls_path]
-
-
 def iter_all(registry: Registry) -> Iterable[DataModuleSpec]:
     for key in registry.datamodule_keys():
         yield from registry.versions(*key)

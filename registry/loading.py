@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.context import building
 from ..core.errors import InvalidArgumentError, MissingExtraError, PluginError
 from ..core.spec import DataModuleSpec
+
+if TYPE_CHECKING:
+    from ..core.datamodule import DataModule
 
 
 def import_object(path: str) -> Any:
@@ -64,10 +66,12 @@ def check_kwargs(spec: DataModuleSpec, cls: type, kwargs: dict[str, Any]) -> Non
         raise InvalidArgumentError(f"{spec.qualified_name}: {exc}; accepted: {', '.join(names)}") from None
 
 
-def instantiate(spec: DataModuleSpec, kwargs: dict[str, Any]) -> Any:
-    """Build the datamodule for ``spec``; the base class picks the spec up from context."""
+def instantiate(spec: DataModuleSpec, kwargs: dict[str, Any]) -> DataModule:
+    """Build the datamodule for ``spec`` and attach ``spec`` to it (``dm.spec``)."""
     cls = import_class(spec)
     merged = {**spec.default_kwargs, **kwargs}
     check_kwargs(spec, cls, merged)
-    with building(spec):
-        return cls(**merged)
+    # Deferred: core.datamodule imports torch (and Lightning when installed).
+    from ..core.datamodule import attach_spec
+
+    return attach_spec(cls(**merged), spec)

@@ -1,7 +1,8 @@
 """The DataModule contract on both bases (plain and Lightning's), without a Trainer.
 
-Every semantic test runs twice: with ``DataModule`` on the plain base and moved
-onto ``lightning.pytorch.LightningDataModule`` (what the import hook does).
+The base is chosen once per process, so every semantic test runs on Lightning's base
+here and again, in a subprocess with ``DMZOO_LIGHTNING=0``, on the plain one
+(:func:`test_the_contract_holds_on_the_plain_base`).
 """
 
 from __future__ import annotations
@@ -41,21 +42,31 @@ from dmzoo.core.errors import (
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(params=["plain", "lightning"])
-def base(request, monkeypatch):
-    """Run the test with DataModule on the plain base, then on Lightning's."""
-    if request.param == "lightning":
+@pytest.fixture
+def base():
+    """The base this process chose (Lightning's, or the plain one under DMZOO_LIGHTNING=0)."""
+    return DataModule.__bases__[0]
+
+
+@pytest.mark.slow
+def test_the_contract_holds_on_the_plain_base():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", __file__,
+         "-m", "not slow", "-k", "not lightning_setting"],
+        capture_output=True, text=True, env={**os.environ, "DMZOO_LIGHTNING": "0"}, cwd=REPO,
+        timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+def test_this_process_uses_lightnings_base(base):
+    """Lightning is installed here (the test extra): ``auto`` picked its class."""
+    if os.environ.get("DMZOO_LIGHTNING", "auto") in ("0", "false", "no", "off"):
+        assert base is PlainDataModule
+    else:
         import lightning.pytorch as pl
 
-        dm_module._use_base(pl.LightningDataModule)
-    else:  # as with DMZOO_LIGHTNING=0, even if another test file imported Lightning
-        monkeypatch.setattr(dm_module, "_SETTING", "0")
-        dm_module._use_base(PlainDataModule)
-    chosen = DataModule.__bases__[0]
-    yield chosen
-    assert DataModule.__bases__[0] is chosen, "the test did not run on the base it was given"
-    monkeypatch.undo()
-    dm_module._choose_base()
+        assert base is pl.LightningDataModule
 
 
 # -- small datamodules ---------------------------------------------------------------
@@ -225,7 +236,6 @@ def test_save_hyperparameters_captures_init_args(base):
     assert dm.hparams.batch_size == 8
     dm.hparams.batch_size = 2
     assert dm.hparams_initial["batch_size"] == 8  # the initial copy does not follow edits
-    assert dm._hparams_name == "kwargs"
 
 
 def test_save_hyperparameters_through_super_and_kwargs(base):
@@ -267,14 +277,18 @@ def test_save_hyperparameters_unknown_name_plain():
 
 
 # -- spec attachment and state_dict ----------------------------------------------------
-def test_spec_from_registry_by_class(base):
+def test_a_directly_built_class_has_the_spec_it_names(base):
+    register(Toy, "1.0.0")  # registering never makes the registry a route to the spec
     assert Toy().spec is None and Toy().state_dict() == {}
-    register(Toy, "1.0.0")
-    register(Toy, "1.2.0")
-    register(Toy, "2.0.0rc1")  # pre-releases are not picked for a directly built class
-    dm = Toy()
-    assert dm.spec.ref == "lab/ctoy@1.2.0"
-    assert dm.state_dict() == {"spec": {"namespace": "lab", "name": "ctoy", "version": "1.2.0"}}
+
+    class Named(Toy):
+        SPEC = dmzoo.DataModuleSpec(name="named", version="1.2.0", namespace="lab",
+                                    cls=f"{__name__}:Named")
+
+    dm = Named()
+    assert dm.spec is Named.SPEC
+    assert dm.state_dict() == {"spec": {"namespace": "lab", "name": "named", "version": "1.2.0"}}
+    assert Toy().spec is None
 
 
 def test_spec_from_load_datamodule_is_the_requested_version(base):
@@ -336,9 +350,9 @@ class Stateful(Toy):
 
 def test_subclass_extends_state(base):
     register(Stateful, "1.0.0", name="stateful")
-    dm = Stateful()
+    dm = dmzoo.load_datamodule("lab/stateful")
     dm.cursor = 7
-    again = Stateful()
+    again = dmzoo.load_datamodule("lab/stateful")
     again.load_state_dict(dm.state_dict())
     assert again.cursor == 7 and again.state_dict()["spec"]["name"] == "stateful"
 
@@ -442,44 +456,6 @@ def test_lightning_setting_rejects_garbage(monkeypatch):
         dm_module.lightning_setting()
 
 
-def test_lightning_import_moves_existing_instances(monkeypatch):
-    import lightning.pytorch as pl
-    from lightning.pytorch.utilities.model_helpers import is_overridden
-
-    module = sys.modules["lightning.pytorch.core.datamodule"]
-    dm_module._use_base(PlainDataModule)
-    try:
-        with monkeypatch.context() as m:
-            m.setattr(dm_module, "_SETTING", "0")  # as if Lightning were not imported yet
-            before = Toy()
-        assert not isinstance(before, pl.LightningDataModule)
-        dm_module._on_lightning_loaded(module)  # what the import hook calls
-        assert isinstance(before, pl.LightningDataModule) and before.trainer is None
-        assert [is_overridden(h, before) for h in dm_module.LOADER_HOOKS] == [True, True, False,
-                                                                              False]
-        assert dict(before.hparams) == {"batch_size": 4, "n": 20, "scale": 1.0}
-        dm_module._use_base(PlainDataModule)
-        Toy()  # safety net: an instance built while Lightning is loaded adopts it too
-        assert issubclass(DataModule, pl.LightningDataModule)
-    finally:
-        dm_module._choose_base()
-
-
-def test_lightning_import_with_setting_0_warns(monkeypatch):
-    import lightning.pytorch as pl
-
-    dm_module._use_base(PlainDataModule)
-    monkeypatch.setattr(dm_module, "_SETTING", "0")
-    try:
-        with pytest.warns(UserWarning, match="DMZOO_LIGHTNING=0.*Expected a parent.*unset"):
-            dm_module._on_lightning_loaded(sys.modules["lightning.pytorch.core.datamodule"])
-        Toy()
-        assert not issubclass(DataModule, pl.LightningDataModule)
-    finally:
-        monkeypatch.undo()
-        dm_module._choose_base()
-
-
 PLAIN_LOOP = textwrap.dedent("""
     import json, sys
     {prelude}
@@ -513,7 +489,7 @@ PLAIN_LOOP = textwrap.dedent("""
             loss = torch.nn.functional.mse_loss(model(x).squeeze(1), y)
             opt.zero_grad(); loss.backward(); opt.step()
             losses.append(loss.item())
-    print(json.dumps({{"base": dmzoo.DataModule.__bases__[0].__qualname__,
+    print(json.dumps({{"base": dmzoo.DataModule.__bases__[0].__module__,
                       "lightning_loaded": sorted(m for m in ("lightning", "pytorch_lightning")
                                                  if m in sys.modules),
                       "steps": len(losses), "first": losses[0], "last": losses[-1]}}))
@@ -534,22 +510,64 @@ def run_python(code, **env):
     return proc
 
 
-@pytest.mark.parametrize("setting, hide", [pytest.param("0", False, marks=pytest.mark.slow),
-                                           pytest.param("auto", False, marks=pytest.mark.slow),
-                                           ("auto", True)])
-def test_plain_pytorch_loop_without_lightning(setting, hide):
+@pytest.mark.parametrize("setting, hide, base", [
+    ("0", False, "dmzoo.core.plain"),  # opted out: Lightning installed but never imported
+    ("auto", True, "dmzoo.core.plain"),  # Lightning not installed
+    pytest.param("auto", False, "lightning.pytorch.core.datamodule", marks=pytest.mark.slow),
+])
+def test_a_plain_pytorch_loop_runs_on_either_base(setting, hide, base):
     code = PLAIN_LOOP.format(prelude=HIDE_LIGHTNING if hide else "")
     proc = run_python(code, DMZOO_LIGHTNING=setting)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["base"] == "PlainDataModule"
-    assert out["lightning_loaded"] == []  # auto never imports Lightning by itself
+    assert out["base"] == base
+    assert out["lightning_loaded"] == ([] if base == "dmzoo.core.plain" else ["lightning"])
     assert out["steps"] == 24 and out["last"] < out["first"] / 10
 
 
-def test_forced_lightning_without_lightning_is_a_clear_error():
-    code = HIDE_LIGHTNING.replace("class Hide", "import sys\nclass Hide") + "import dmzoo.core.datamodule"
-    proc = run_python(code, DMZOO_LIGHTNING="1")
-    assert proc.returncode != 0
-    assert "MissingExtraError: DMZOO_LIGHTNING=1 needs Lightning" in proc.stderr
-    assert "pip install 'dmzoo[lightning]'" in proc.stderr
+CHOICE = textwrap.dedent("""
+    import json, pickle, sys
+    {prelude}
+    hooks = list(sys.meta_path)
+    import dmzoo
+    dmzoo.list_datamodules()
+    light = [m for m in ("torch", "lightning", "pytorch_lightning") if m in sys.modules]
+    from dmzoo.core.plain import PlainDataModule
+
+    class Mine(dmzoo.DataModule):
+        def __init__(self, n=3):
+            super().__init__()
+            self.save_hyperparameters()
+
+    dm = Mine()
+    import lightning.pytorch, pytorch_lightning  # importing either later changes nothing
+    print(json.dumps({{"light_after_list": light, "meta_path_same": sys.meta_path == hooks,
+                      "base": dmzoo.DataModule.__bases__[0].__module__,
+                      "state": sorted(vars(Mine())), "hparams": dict(dm.hparams),
+                      "pickles": type(pickle.loads(pickle.dumps(dm))).__mro__[2].__module__}}))
+""")
+
+
+@pytest.mark.slow
+def test_the_base_is_chosen_once_and_import_order_does_not_matter():
+    states = []
+    for prelude, base, setting in [("", "lightning.pytorch.core.datamodule", "1"),
+                                   ("", "lightning.pytorch.core.datamodule", "auto"),
+                                   ("import lightning.pytorch",
+                                    "lightning.pytorch.core.datamodule", "auto"),
+                                   ("import pytorch_lightning",
+                                    "pytorch_lightning.core.datamodule", "auto")]:
+        proc = run_python(CHOICE.format(prelude=prelude), DMZOO_LIGHTNING=setting)
+        assert proc.returncode == 0, proc.stderr
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        if not prelude:
+            assert out["light_after_list"] == []  # import dmzoo and listing: no torch
+        assert out["meta_path_same"] and out["base"] == base == out["pickles"]
+        assert out["hparams"] == {"n": 3}
+        states.append(out["state"])
+    assert len(set(map(tuple, states))) == 1  # same instance state, whatever came first
+    plain = json.loads(run_python(CHOICE.format(prelude=""), DMZOO_LIGHTNING="0")
+                       .stdout.strip().splitlines()[-1])
+    assert plain["base"] == "dmzoo.core.plain" == plain["pickles"]
+    assert plain["hparams"] == {"n": 3} and plain["light_after_list"] == []
+    assert {"trainer", "prepare_data_per_node", "_dmzoo_stages"} <= set(plain["state"])

@@ -217,7 +217,10 @@ class Positions(torch.utils.data.Dataset):
 @pytest.mark.parametrize("drop_last", [False, True])
 @pytest.mark.parametrize("order", ["sequential", "seeded", "distributed"])
 def test_array_batches_are_the_batches_a_plain_dataloader_gives(order, drop_last):
-    """Same batches, same order, same length as torch's own BatchSampler, but as numpy arrays."""
+    """Same batches, same order, same length as torch's own BatchSampler, but as numpy arrays.
+
+    Guards the one private torch API dmzoo overrides, ``DataLoader._index_sampler``
+    (``ArrayLoader``): if torch stops reading it, the batches come as lists and this fails."""
     def sampler(ds):
         return {"sequential": SequentialSampler(ds), "seeded": EpochSampler(ds, seed=4),
                 "distributed": DistributedSampler(ds, num_replicas=3, rank=1, seed=2)}[order]

@@ -1,5 +1,5 @@
 """A dmzoo DataModule with a real Lightning Trainer on CPU: fit/validate/test/predict,
-checkpoints holding its state and hparams, and both import orders."""
+checkpoints holding its state and hparams, and both Lightning flavours."""
 
 from __future__ import annotations
 
@@ -16,18 +16,14 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import dmzoo
-from dmzoo.core import datamodule as dm_module
-from dmzoo.core.datamodule import DataModule, PlainDataModule
+from dmzoo.core.datamodule import DataModule
 from dmzoo.core.errors import SpecMismatchError
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def lightning_base():
-    """Lightning is imported by this module, so auto mode must have switched the base."""
-    dm_module._choose_base()
-    assert issubclass(DataModule, pl.LightningDataModule)
+def test_with_lightning_installed_the_base_is_lightnings():
+    assert DataModule.__bases__ == (pl.LightningDataModule,)
 
 
 def data(n, seed=0):
@@ -177,11 +173,8 @@ def test_checkpoint_holds_state_and_hparams_and_restores(tmp_path):
     assert restored == [ckpt["Tiny"]]
     assert again.cursor == 4  # 2 restored + 2 batches of the second epoch
 
-    for base in (pl.LightningDataModule, PlainDataModule):  # Lightning's loader, and ours
-        dm_module._use_base(base)
-        loaded = Tiny.load_from_checkpoint(path, weights_only=False)
-        assert (dict(loaded.hparams), loaded.cursor) == ({"batch_size": 8, "n": 16}, 2)
-    dm_module._choose_base()
+    loaded = Tiny.load_from_checkpoint(path, weights_only=False)  # Lightning's own loader
+    assert (dict(loaded.hparams), loaded.cursor) == ({"batch_size": 8, "n": 16}, 2)
 
 
 def test_resuming_on_another_major_version_fails(tmp_path):
@@ -197,6 +190,7 @@ def test_resuming_on_another_major_version_fails(tmp_path):
 
 IMPORT_ORDER = textwrap.dedent("""
     import json, sys
+    {prelude}
     import torch
     from torch.utils.data import TensorDataset
     from dmzoo import DataModule
@@ -208,8 +202,7 @@ IMPORT_ORDER = textwrap.dedent("""
         def train_dataloader(self):
             return torch.utils.data.DataLoader(self.ds, batch_size=4)
 
-    before = Made()  # built before Lightning is imported
-    assert "{flavour}" not in sys.modules
+    before = Made()  # built before the script imports Lightning itself
     import {flavour} as pl
 
     class Model(pl.LightningModule):
@@ -231,40 +224,20 @@ IMPORT_ORDER = textwrap.dedent("""
         pl.Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_progress_bar=False,
                    enable_checkpointing=False, enable_model_summary=False).fit(model, dm)
         steps.append(model.steps)
-    import warnings
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        import {other}
-    print(json.dumps({{"steps": steps, "base": DataModule.__bases__[0].__module__,
-                      "warnings": [str(w.message) for w in caught if "dmzoo" in str(w.message)]}}))
+    print(json.dumps({{"steps": steps, "base": DataModule.__bases__[0].__module__}}))
 """)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("flavour", ["lightning.pytorch", "pytorch_lightning"])
-def test_lightning_imported_after_dmzoo(flavour):
-    other = "pytorch_lightning" if flavour == "lightning.pytorch" else "lightning.pytorch"
-    code = IMPORT_ORDER.format(flavour=flavour, other=other)
+@pytest.mark.parametrize("flavour, prelude", [
+    ("lightning.pytorch", ""),  # dmzoo first: lightning.pytorch is preferred
+    ("pytorch_lightning", "import pytorch_lightning"),  # that flavour already in use
+])
+def test_a_trainer_of_the_chosen_flavour_fits(flavour, prelude):
+    code = IMPORT_ORDER.format(flavour=flavour, prelude=prelude)
     proc = subprocess.run([sys.executable, "-c", code],
                           capture_output=True, text=True, cwd=REPO, timeout=300,
                           env={**os.environ, "DMZOO_LIGHTNING": "auto"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["steps"] == [2, 2] and out["base"] == f"{flavour}.core.datamodule"
-    first, second = flavour.split(".")[0], other.split(".")[0]
-    assert out["warnings"] == [
-        f"{second} was imported, but dmzoo datamodules already derive from {first}'s "
-        f"LightningDataModule, so a {second} Trainer rejects them; use only one of "
-        "lightning / pytorch_lightning per process"
-    ]
-
-
-@pytest.mark.slow
-def test_setting_1_imports_lightning_eagerly():
-    code = ("import sys; from dmzoo import DataModule; "
-            "loaded = 'lightning.pytorch' in sys.modules; import lightning.pytorch as pl; "
-            "print(loaded, issubclass(DataModule, pl.LightningDataModule))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, timeout=300, env={**os.environ, "DMZOO_LIGHTNING": "1"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split() == ["True", "True"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AmbiguousNameError, ChecksumError, StorageError, shorten
+from ..plugin_answers import plugins
 from ..settings import env_str
 from ..spec import DataModuleSpec, normalize_name
 from .checksums import accepted_forms, check, effective
@@ -48,11 +49,8 @@ def cache_roots(data_dir: str | Path | None = None) -> list[Path]:
     every root a ``dmzoo_data_dir`` plugin picks for a registered datamodule."""
     if data_dir is not None or env_str("DMZOO_HOME"):
         return [data_root(None, data_dir)]
-    from ...registry import get_registry
-    from ...registry.index import iter_all
-
     roots = [default_root()]
-    for spec in iter_all(get_registry()):
+    for spec in plugins().specs():
         root = data_root(spec)
         if root not in roots:
             roots.append(root)
@@ -86,8 +84,8 @@ def _candidates(root: Path) -> list[Path]:
 
 def _matcher(ref: str) -> Callable[[str, str, str], bool]:
     text, _, version = ref.partition("@")
-    given_ns, _, given_name = text.rpartition("/")
-    ns, name = normalize_name(given_ns) if given_ns else None, normalize_name(given_name)
+    space, _, name = text.rpartition("/")
+    ns, name = normalize_name(space) if space else None, normalize_name(name)
     return lambda e_ns, e_name, e_version: (e_name == name and (ns is None or e_ns == ns)
                                             and (not version or e_version == version.strip()))
 
@@ -122,10 +120,8 @@ def select(ref: str | None, data_dir: str | Path | None = None) -> list[CacheEnt
 
 
 def _spec_for(entry: CacheEntry) -> DataModuleSpec | None:
-    from ...registry import get_registry
-
-    versions = get_registry().versions(entry.namespace, entry.name)
-    return next((s for s in versions if s.version == entry.version), None)
+    return next((s for s in plugins().specs() if (s.namespace, s.name, s.version)
+                 == (entry.namespace, entry.name, entry.version)), None)
 
 
 def verify_entry(entry: CacheEntry) -> list[str]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from platformdirs import user_cache_dir
+
 from ..errors import StorageError
+from ..plugin_answers import plugins
 from ..settings import env_str
 
 if TYPE_CHECKING:
@@ -21,17 +24,7 @@ OWN_NAMES = frozenset({DOWNLOADS, PREPARED, MARKER, LOCKS, ENTRY})
 
 def default_root() -> Path:
     """The platform's user cache dir, e.g. ``~/.cache/dmzoo`` on Linux."""
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("dmzoo", appauthor=False))
-
-
-def hook_root(spec: DataModuleSpec) -> Path | None:
-    """The first non-None answer of a ``dmzoo_data_dir`` plugin; a raising plugin is skipped."""
-    from ...registry import get_registry
-
-    answer = get_registry().call_hook("dmzoo_data_dir", spec=spec)
-    return None if answer is None else Path(answer).expanduser()
 
 
 def data_root(spec: DataModuleSpec | None = None, data_dir: str | Path | None = None) -> Path:
@@ -41,18 +34,16 @@ def data_root(spec: DataModuleSpec | None = None, data_dir: str | Path | None = 
     home = env_str("DMZOO_HOME")
     if home:
         return Path(home).expanduser()
-    if spec is not None:
-        chosen = hook_root(spec)
-        if chosen is not None:
-            return chosen
-    return default_root()
+    chosen = plugins().data_dir(spec) if spec is not None else None
+    return chosen if chosen is not None else default_root()
 
 
 def dataset_dir(spec: DataModuleSpec, data_dir: str | Path | None = None) -> Path:
     """``<root>/<namespace>/<name>/<version>``: two versions never share files."""
     if spec is None:
         raise StorageError("this datamodule has no spec, so dmzoo does not know where its data "
-                           "lives; load it with dmzoo.load_datamodule(name) or register its spec")
+                           "lives; load it with dmzoo.load_datamodule(name), or name its spec in the "
+                           "class's SPEC")
     return data_root(spec, data_dir) / spec.namespace / spec.name / spec.version
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidSettingError, StorageError, shorten
+from ..plugin_answers import plugins
 from ..settings import env_flag, env_str
 
 if TYPE_CHECKING:
@@ -87,7 +88,5 @@ def resource_urls(spec: DataModuleSpec, resource: Resource) -> list[str]:
     if mirror:
         urls.append(mirror_url(mirror, spec, resource.filename))
     urls.extend(resource.urls)
-    from ...registry import get_registry
-
-    get_registry().call_hook("dmzoo_resource_urls", spec=spec, resource=resource, urls=urls)
+    urls = plugins().resource_urls(spec, resource, urls)
     return list(dict.fromkeys(u for u in urls if isinstance(u, str) and u))

@@ -43,6 +43,7 @@ from .source import (
     open_dataset,
     require_datasets,
 )
+from .spec import HUGGINGFACE
 
 IMAGE_ONLY = ("image_key", "image_size", "mode", "resize", "on_error", "prepare_workers",
               "augment", "train_transforms", "val_transforms", "test_transforms",
@@ -69,6 +70,8 @@ class HuggingFaceDataModule(DataModule):
         data_dir: root of dmzoo's cache; batch_size, num_workers, seed, shuffle, drop_last;
         normalize and pin_memory default to each variant's own default when None.
     """
+
+    SPEC = HUGGINGFACE  # a directly built one (either variant) is still "huggingface"
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is not HuggingFaceDataModule:  # a variant (also when unpickling)
@@ -132,16 +135,6 @@ class HuggingFaceDataModule(DataModule):
                                        "name with data_files=, or a local folder")
         self.source_args = {k: bound[k] for k in SOURCE}
         self.label_key = bound["label_key"]
-
-    def _attach_spec(self) -> None:
-        """The spec names the facade, not this variant: attach it explicitly."""
-        from dmzoo.core.context import current_spec
-        from dmzoo.core.datamodule import registered_spec
-
-        spec = current_spec()
-        facade = f"{__name__}:{HuggingFaceDataModule.__qualname__}"
-        self._spec = spec if spec is not None and spec.cls == facade else registered_spec(
-            HuggingFaceDataModule)
 
     def dataset(self) -> Any:
         """The opened ``DatasetDict`` (opened again after unpickling)."""
@@ -228,7 +221,6 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         CachedImageDataModule.__init__(
             self, normalize=bool(bound["normalize"]),
             pin_memory=True if bound["pin_memory"] is None else bound["pin_memory"], **vision)
-        self._attach_spec()
 
     def _columns(self) -> tuple[str, str]:
         features = self.dataset()[self.stages()["train"]].features
@@ -291,7 +283,6 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
                        normalize=True if bound["normalize"] is None else bound["normalize"],
                        missing=bound["missing"])
         self._given_val: tuple[int, int] | None = None
-        self._attach_spec()
 
     def _frame(self, split: str) -> Any:
         """One split as a DataFrame; class labels as their names."""

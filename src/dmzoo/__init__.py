@@ -3,12 +3,13 @@
     >>> import dmzoo
     >>> dm = dmzoo.load_datamodule("mnist", batch_size=128)
 
-Importing dmzoo does not import torch; :class:`DataModule` does, on first use.
+Importing dmzoo does not import torch; :class:`DataModule` does (with Lightning when it
+is installed), on first use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .core.errors import DmzooError
@@ -23,6 +24,9 @@ from .registry import (
     register_datamodule,
     register_plugin,
 )
+
+if TYPE_CHECKING:  # the real class for type checkers; at run time it is loaded on first use
+    from .core.datamodule import DataModule
 
 __version__ = "0.1.0"
 

@@ -24,7 +24,7 @@ def data_record(datamodule: Any) -> dict[str, Any]:
     spec = getattr(datamodule, "spec", None)
     if spec is None:
         raise DataFormatError(f"{type(datamodule).__name__} has no dmzoo spec; build it with "
-                              "dmzoo.load_datamodule(...) or register its spec")
+                              "dmzoo.load_datamodule(...), or name its spec in the class's SPEC")
     state = dict(datamodule.state_dict())
     cls = type(datamodule)
     return {

@@ -26,8 +26,10 @@ from typing import Any
 
 from lightning.pytorch.cli import LightningCLI
 
-from ..core.context import building
+from ..core.datamodule import attach_spec
 from ..core.spec import DataModuleSpec
+from ..registry import get_registry, get_spec, is_datamodule
+from ..registry.index import iter_all
 from .callback import DmzooDataRecord
 
 _CONFIG_FLAGS = ("--config", "-c")
@@ -35,14 +37,23 @@ _CONFIG_FLAGS = ("--config", "-c")
 
 def _registry_spec(value: Any) -> DataModuleSpec | None:
     """The spec ``value`` names when it is a registry name rather than a class path."""
-    from ..registry import get_spec, is_datamodule
-
     if not isinstance(value, str) or not value or value[0] in "{[":
         return None
     looks_like_name = "/" in value or "@" in value
     if not looks_like_name and ("." in value or not is_datamodule(value)):
         return None  # a class path, or a class name jsonargparse resolves itself
     return get_spec(value)  # raises a helpful DmzooError for a mistyped name
+
+
+def _class_spec(cls: type) -> DataModuleSpec | None:
+    """For ``--data`` given as a class path: the highest stable registered version whose
+    ``cls`` names ``cls``; None if none, or if several datamodules share the class."""
+    path = f"{cls.__module__}:{cls.__qualname__}"
+    specs = [s for s in iter_all(get_registry()) if s.cls == path]
+    if not specs or len({(s.namespace, s.name) for s in specs}) > 1:
+        return None
+    final = [s for s in specs if not s.parsed_version.is_prerelease] or specs
+    return max(final, key=lambda s: s.parsed_version)
 
 
 def _class_path(spec: DataModuleSpec) -> str:
@@ -117,7 +128,11 @@ class DmzooLightningCLI(LightningCLI):
         super().__init__(*args, **{**kwargs, "args": cli_args, "trainer_defaults": defaults})
 
     def instantiate_classes(self) -> None:
-        if self.dmzoo_spec is None:
-            return super().instantiate_classes()
-        with building(self.dmzoo_spec):  # the datamodule gets this exact spec and version
-            return super().instantiate_classes()
+        super().instantiate_classes()
+        datamodule = getattr(self, "datamodule", None)
+        if datamodule is None:
+            return
+        spec = self.dmzoo_spec or (_class_spec(type(datamodule)) if datamodule.spec is None
+                                   else None)
+        if spec is not None:  # the named spec (exact version), or the one naming the class
+            attach_spec(datamodule, spec)
