@@ -637,10 +637,18 @@ class Cast:
 
 
 class Normalize:
-    """``(batch[key] - mean) / std`` with per-channel statistics along ``dim`` (1 = NCHW)."""
+    """``(batch[key] - mean) / std`` with per-channel statistics along ``dim`` (1 = NCHW).
 
-    def __init__(self, key: Key, mean: Sequence[float], std: Sequence[float], dim: int = 1) -> None:
+    With ``scale``, integer input (uint8 pixels) is first divided by ``scale`` into one
+    fresh float32 buffer, normalised there in place: :class:`ToFloat` + ``Normalize`` with
+    one allocation and one pass less, bit-identical to them (and to torchvision's
+    ``ToTensor`` + ``Normalize``).
+    """
+
+    def __init__(self, key: Key, mean: Sequence[float], std: Sequence[float], dim: int = 1,
+                 scale: float | None = None) -> None:
         self.key, self.dim = key, dim
+        self.scale = None if scale is None else float(scale)
         self.mean = torch.as_tensor(mean, dtype=torch.float32)
         self.std = torch.as_tensor(std, dtype=torch.float32)
         if (self.std <= 0).any():
@@ -653,22 +661,33 @@ class Normalize:
         return t.to(x.device).view(shape)
 
     def numpy_path(self, x: torch.Tensor) -> torch.Tensor:
-        out = np.subtract(x.numpy(), self._shaped(self.mean, x).numpy(), dtype=np.float32)
-        return torch.from_numpy(np.divide(out, self._shaped(self.std, x).numpy(), out=out))
+        mean, std = self._shaped(self.mean, x).numpy(), self._shaped(self.std, x).numpy()
+        if self.scale is None:
+            out = np.subtract(x.numpy(), mean, dtype=np.float32)
+        else:
+            out = np.divide(x.numpy(), np.float32(self.scale), dtype=np.float32)
+            np.subtract(out, mean, out=out)
+        return torch.from_numpy(np.divide(out, std, out=out))
 
     def torch_path(self, x: torch.Tensor) -> torch.Tensor:
-        return x.sub(self._shaped(self.mean, x)).div_(self._shaped(self.std, x))
+        mean, std = self._shaped(self.mean, x), self._shaped(self.std, x)
+        if self.scale is not None:
+            return x.to(torch.float32).div_(self.scale).sub_(mean).div_(std)
+        return x.sub(mean).div_(std)
 
     def __call__(self, batch: Any) -> Any:
         x = _get(batch, self.key)
-        if not x.is_floating_point():
-            raise TypeError(f"Normalize needs a float tensor at {self.key!r}; put ToFloat first")
+        if not x.is_floating_point() and self.scale is None:
+            raise TypeError(f"Normalize needs a float tensor at {self.key!r}; put ToFloat first "
+                            "or give scale=")
         # CPU: numpy, single-threaded (see the module docstring); devices: torch.
         y = self.numpy_path(x) if x.device.type == "cpu" else self.torch_path(x)
         return with_item(batch, self.key, y)
 
     def __repr__(self) -> str:
-        return f"Normalize(key={self.key!r}, mean={self.mean.tolist()}, std={self.std.tolist()})"
+        scale = "" if self.scale is None else f", scale={self.scale}"
+        return (f"Normalize(key={self.key!r}, mean={self.mean.tolist()}, "
+                f"std={self.std.tolist()}{scale})")
 
 
 def uses_batch_key(transform: Any) -> bool:

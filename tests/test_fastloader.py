@@ -306,3 +306,15 @@ def test_only_in_memory_arrays_of_bounded_size_are_staged(arrays, monkeypatch):
     assert not in_memory.can_stage() and in_memory.subset(np.arange(100)).can_stage()
 
 
+
+
+def test_normalize_with_scale_equals_to_float_then_normalize_bit_for_bit():
+    x = torch.randint(0, 256, (16, 3, 5, 5), dtype=torch.uint8)
+    mean, std = [0.49, 0.48, 0.45], [0.25, 0.24, 0.26]
+    two = Compose([ToFloat(0), Normalize(0, mean, std)])((x,))[0]
+    fused = Normalize(0, mean, std, scale=255)
+    assert torch.equal(fused((x,))[0], two)
+    assert torch.equal(fused.torch_path(x), two)  # the device path too
+    assert x.dtype == torch.uint8  # the input is not modified
+    with pytest.raises(TypeError, match="ToFloat first or give scale"):
+        Normalize(0, mean, std)((x,))

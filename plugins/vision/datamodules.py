@@ -321,9 +321,8 @@ class VisionDataModule(DataModule):
         steps: list[Callable[[Any], Any]] = []
         if split == "train" and self.augment:
             steps.append(self._augmentation())
-        steps.append(ToFloat(0))
-        if self.normalize:
-            steps.append(Normalize(0, self.mean, self.std))
+        # normalising converts too (one float buffer per batch, bit-identical to ToFloat first)
+        steps.append(Normalize(0, self.mean, self.std, scale=255) if self.normalize else ToFloat(0))
         return Compose(steps)
 
     def _transforms_on_device(self) -> bool:
