@@ -19,7 +19,7 @@ import torch
 import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, DmzooError, NotPreparedError, OfflineError
-from dmzoo.plugins.tabular.fixtures import WORKCLASS, adult_files, housing_archive, housing_rows
+from dmzoo.plugins.tabular.downloads import WORKCLASS, adult_files, housing_archive, housing_rows
 from dmzoo.plugins.tabular.preprocess import MISSING_CODE
 from support.http_server import WrongBytes
 

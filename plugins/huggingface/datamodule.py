@@ -27,8 +27,9 @@ import numpy as np
 from dmzoo.core import usercache
 from dmzoo.core.datamodule import DataModule
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.core.options import LOADER_OPTIONS, check_loader_options
+from dmzoo.core.partition import partition_rows
 from dmzoo.plugins.tabular.datamodule import TabularBase  # pandas/pyarrow: datasets needs them
-from dmzoo.plugins.tabular.splits import split_indices
 from dmzoo.plugins.vision.image_folder.images import CachedImageDataModule, Listing
 
 from .source import (
@@ -192,6 +193,8 @@ def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     bound.apply_defaults()
     out = dict(bound.arguments)
     out.pop("self")
+    check_loader_options(**{k: v for k, v in out.items()  # before the dataset is opened
+                            if k in LOADER_OPTIONS and v is not None})
     return out
 
 
@@ -219,15 +222,11 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         if bound["image_size"] is None:
             raise InvalidArgumentError("huggingface image datasets need image_size=(H, W) "
                                        "(decoded once at that size into dmzoo's cache)")
-        vision = {k: bound[k] for k in ("image_size", "mode", "resize", "on_error",
-                                         "prepare_workers", "augment", "train_transforms",
-                                         "val_transforms", "test_transforms",
-                                         "device_transforms", "multiprocessing_context",
-                                         "val_split", "test_split", "data_dir", "batch_size",
-                                         "num_workers", "seed", "shuffle", "drop_last")}
-        CachedImageDataModule.__init__(
-            self, normalize=bool(bound["normalize"]),
-            pin_memory=True if bound["pin_memory"] is None else bound["pin_memory"], **vision)
+        vision = {k: bound[k] for k in inspect.signature(CachedImageDataModule).parameters
+                  if k in bound}
+        CachedImageDataModule.__init__(self, **{
+            **vision, "normalize": bool(bound["normalize"]),
+            "pin_memory": True if bound["pin_memory"] is None else bound["pin_memory"]})
         self._attach_spec()
 
     def _columns(self) -> tuple[str, str]:
@@ -278,18 +277,13 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bound = _bind(args, kwargs)
-        TabularBase.__init__(self)
-        self.save_hyperparameters(ignore=["train_transforms", "val_transforms", "test_transforms"])
         self._source_args(bound, IMAGE_ONLY, "tabular")
-        self.configure(target=bound["label_key"], task=bound["task"],
-                       categorical=bound["categorical"], numerical=bound["numerical"],
-                       val_split=bound["val_split"], test_split=bound["test_split"],
-                       stratify=bound["stratify"], seed=bound["seed"],
-                       batch_size=bound["batch_size"], num_workers=bound["num_workers"],
-                       drop_last=bound["drop_last"], shuffle=bound["shuffle"],
-                       pin_memory=bool(bound["pin_memory"]),
-                       normalize=True if bound["normalize"] is None else bound["normalize"],
-                       missing=bound["missing"])
+        tabular = {k: bound[k] for k in inspect.signature(TabularBase).parameters if k in bound}
+        TabularBase.__init__(self, **{
+            **tabular, "pin_memory": bool(bound["pin_memory"]),
+            "normalize": True if bound["normalize"] is None else bound["normalize"]})
+        self.describe_rows(target=bound["label_key"], task=bound["task"],
+                           categorical=bound["categorical"], numerical=bound["numerical"])
         self._given_val: tuple[int, int] | None = None
         self._attach_spec()
 
@@ -333,7 +327,7 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
             raise DataFormatError(f"{total - n} row(s) were dropped (missing target or, with "
                                   "missing='drop', holes) from a dataset with a validation split; "
                                   "use missing='impute' or clean the dataset")
-        cut = split_indices(n_train, val_split=0, seed=self.seed,
+        cut = partition_rows(n_train, val_split=0, seed=self.seed,
                             labels=None if labels is None else labels[:n_train],
                             test_split=None if fixed_test else self.test_split)
         return {"train": cut["train"], "val": np.arange(n_train, total), "test": cut["test"]}

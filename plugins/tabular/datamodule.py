@@ -36,13 +36,14 @@ from dmzoo.core.errors import (
     SplitMismatchError,
 )
 from dmzoo.core.fastloader import ArrayDataset, make_loader
+from dmzoo.core.options import check_loader_options, inherit_signature
+from dmzoo.core.partition import partition_rows
 from dmzoo.core.splits import fingerprint
 
 from . import warm_cache
 from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
 from .sources import XY_TARGET, check_encoding, is_path_like, is_path_list, to_frame
-from .splits import split_indices
 
 log = logging.getLogger("dmzoo.tabular")
 
@@ -65,18 +66,27 @@ class SupervisedBatch:
 class TabularBase(DataModule):
     """Splitting, preprocessing, loaders and metadata shared by every tabular datamodule.
 
-    Subclasses implement :meth:`load_frames` (where the rows come from) and call
-    :meth:`configure` from their ``__init__``.
+    Subclasses implement :meth:`load_frames` (where the rows come from); one that adds a
+    constructor option forwards the rest (``def __init__(self, data_dir=None, *args,
+    **options)``) and still shows every parameter (:func:`~dmzoo.core.options.inherit_signature`).
     """
 
-    def configure(
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        inherit_signature(cls)
+
+    #: what the rows are: set as class attributes by a table's class, or by ``__init__``
+    #: from the user's arguments (:class:`TabularDataModule`) before calling this one
+    target: str | None = None
+    task_arg: str | None = None
+    categorical_arg: list[str] | None = None
+    numerical_arg: list[str] | None = None
+    classes_arg: list[str] | None = None
+    #: arguments never saved as hyperparameters (in-memory tables would be pickled)
+    unsaved_args: tuple[str, ...] = ()
+
+    def __init__(
         self,
-        *,
-        target: str | None,
-        task: str | None = None,
-        categorical: Sequence[str] | None = None,
-        numerical: Sequence[str] | None = None,
-        classes: Sequence[str] | None = None,
         val_split: float | int = 0.1,
         test_split: float | int = 0.2,
         stratify: bool | None = None,
@@ -90,25 +100,15 @@ class TabularBase(DataModule):
         missing: str = "impute",
     ) -> None:
         """Check the cheap arguments now, so a typo fails before any file is read."""
-        if task is not None and task not in TASKS:
-            raise InvalidArgumentError(f"task must be one of {TASKS} or None (inferred), got {task!r}")
+        check_loader_options(val_split=val_split, test_split=test_split, seed=seed,
+                             batch_size=batch_size, num_workers=num_workers, drop_last=drop_last,
+                             shuffle=shuffle, pin_memory=pin_memory)
         if missing not in MISSING_POLICIES:
             raise InvalidArgumentError(f"missing must be 'impute', 'error' or 'drop', got {missing!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidArgumentError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not isinstance(num_workers, int) or num_workers < 0:
-            raise InvalidArgumentError(f"num_workers must be an int >= 0, got {num_workers!r}")
-        for name, value in (("val_split", val_split), ("test_split", test_split)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
-                    isinstance(value, float) and value >= 1):
-                raise InvalidArgumentError(f"{name} must be an int row count >= 0 or a fraction in "
-                                           f"[0, 1), got {value!r}")
-        self.target, self.task_arg = target, task
-        self.categorical_arg = list(categorical) if categorical is not None else None
-        self.numerical_arg = list(numerical) if numerical is not None else None
-        self.classes_arg = list(classes) if classes is not None else None
+        super().__init__()
+        self.save_hyperparameters(ignore=list(self.unsaved_args))
         self.val_split, self.test_split, self.stratify = val_split, test_split, stratify
-        self.seed, self.batch_size, self.num_workers = int(seed), batch_size, num_workers
+        self.seed, self.batch_size, self.num_workers = int(seed), int(batch_size), int(num_workers)
         self.drop_last, self.shuffle, self.pin_memory = drop_last, shuffle, pin_memory
         self.normalize, self.missing = normalize, missing
         self.preprocessor: Preprocessor | None = None
@@ -118,6 +118,18 @@ class TabularBase(DataModule):
         self._indices: dict[str, np.ndarray] = {}
         self._head: pd.DataFrame | None = None
         self._predict: dict[str, np.ndarray] | None = None
+
+    def describe_rows(self, *, target: str | None, task: str | None = None,
+                      categorical: Sequence[str] | None = None,
+                      numerical: Sequence[str] | None = None,
+                      classes: Sequence[str] | None = None) -> None:
+        """Set what the user says of the rows (None: inferred at ``setup()``)."""
+        if task is not None and task not in TASKS:
+            raise InvalidArgumentError(f"task must be one of {TASKS} or None (inferred), got {task!r}")
+        self.target, self.task_arg = target, task
+        self.categorical_arg = list(categorical) if categorical is not None else None
+        self.numerical_arg = list(numerical) if numerical is not None else None
+        self.classes_arg = list(classes) if classes is not None else None
 
     # -- subclass hooks ------------------------------------------------------------------
     def load_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -241,7 +253,7 @@ class TabularBase(DataModule):
         self._require_setup()
         return {name: len(idx) for name, idx in self._indices.items()}
 
-    def split_indices(self, split: str) -> np.ndarray:
+    def split_rows(self, split: str) -> np.ndarray:
         """Row numbers (into the loaded table, fixed test rows last) of ``split``."""
         self._require_setup()
         return self._indices[self._check_split(split)].copy()
@@ -314,7 +326,7 @@ class TabularBase(DataModule):
                    ) -> dict[str, np.ndarray]:
         """Seeded train/val(/test) rows of the pool; a source with a given validation split
         (huggingface) overrides it."""
-        return split_indices(n, val_split=self.val_split, seed=self.seed, labels=labels,
+        return partition_rows(n, val_split=self.val_split, seed=self.seed, labels=labels,
                              test_split=None if fixed_test else self.test_split)
 
     def _clean(self, data: Columns, schema: Schema, what: str) -> Columns:
@@ -387,25 +399,15 @@ class TabularDataModule(TabularBase):
         classes: Sequence[str] | None = None,
         test_data: Any = None,
         predict_data: Any = None,
-        val_split: float | int = 0.1,
-        test_split: float | int = 0.2,
-        stratify: bool | None = None,
-        seed: int = 0,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        drop_last: bool = False,
-        shuffle: bool = True,
-        pin_memory: bool = False,
-        normalize: bool = True,
-        missing: str = "impute",
         na_values: Sequence[str] = (),
         encoding: str | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__()
-        # In-memory tables stay out of hparams (they would be pickled into checkpoints).
-        self.save_hyperparameters(ignore=[k for k, v in (("data", data), ("test_data", test_data),
-                                                         ("predict_data", predict_data))
-                                          if v is not None and not _is_paths(v)])
+        self.data, self.test_data, self.predict_data = data, test_data, predict_data
+        self.unsaved_args = tuple(k for k, v in (("data", data), ("test_data", test_data),
+                                                 ("predict_data", predict_data))
+                                  if v is not None and not _is_paths(v))
+        super().__init__(**options)
         if data is None:
             raise InvalidArgumentError("tabular needs data=: a CSV/Parquet path, a DataFrame or (X, y)")
         if target is None:
@@ -413,14 +415,10 @@ class TabularDataModule(TabularBase):
                 target = XY_TARGET
             else:
                 raise InvalidArgumentError("tabular needs target=: the name of the column to predict")
-        self.data, self.test_data, self.predict_data = data, test_data, predict_data
+        self.describe_rows(target=target, task=task, categorical=categorical,
+                           numerical=numerical, classes=classes)
         self.na_values = [str(v) for v in na_values]
         self.encoding = check_encoding(encoding)
-        self.configure(target=target, task=task, categorical=categorical, numerical=numerical,
-                       classes=classes, val_split=val_split, test_split=test_split,
-                       stratify=stratify, seed=seed, batch_size=batch_size,
-                       num_workers=num_workers, drop_last=drop_last, shuffle=shuffle,
-                       pin_memory=pin_memory, normalize=normalize, missing=missing)
 
     def prepare_data(self) -> None:
         """Nothing to download; fail early if a named file does not exist."""
@@ -468,3 +466,13 @@ def _paths(value: Any) -> list:
     if is_path_like(value):
         return [value]
     return list(value) if is_path_list(value) else []
+
+
+def tabular_fixture(folder: Path) -> dict[str, Any]:
+    """A 48-row CSV with numerical and categorical columns, for the generic ``tabular``."""
+    rows = ["size,colour,weight,label"] + [
+        f"{i % 7 + 0.5},{('red', 'green', 'blue')[i % 3]},{(i * 37) % 11 * 1.5},"
+        f"{('cat', 'dog')[(i // 2) % 2]}" for i in range(48)]
+    path = Path(folder) / "table.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return {"data": str(path), "target": "label", "batch_size": 8}

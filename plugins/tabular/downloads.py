@@ -2,7 +2,9 @@
 
 ``prepare_data()`` fetches the upstream files (mirrors, checksums, locks: all in
 :mod:`dmzoo.core.storage`) and converts them once into Parquet in the prepared
-folder; ``setup()`` reads that Parquet into the generic tabular machinery.
+folder; ``setup()`` reads that Parquet into the generic tabular machinery. The
+upstream-format writers at the end make each spec's offline fixture (``dmzoo check``)
+and the tests' bigger stand-ins, served through the real storage path.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pyarrow.parquet as pq
 
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, SpecError
+from dmzoo.plugins.vision.formats import tar_gz_bytes
 
 from .datamodule import TabularBase
 from .sources import arrow_to_frame
@@ -48,36 +51,11 @@ HOUSING_TARGET = "MedHouseVal"
 class DownloadedTable(TabularBase):
     """A table fetched by :func:`dmzoo.core.storage.prepare` and cached as Parquet."""
 
-    target_name = ""
-    task_kind = "classification"
-    class_names: tuple[str, ...] | None = None
-    numerical_columns: tuple[str, ...] | None = None
     has_test_file = False
 
-    def __init__(
-        self,
-        data_dir: str | None = None,
-        val_split: float | int = 0.1,
-        test_split: float | int = 0.2,
-        stratify: bool | None = None,
-        seed: int = 0,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        drop_last: bool = False,
-        shuffle: bool = True,
-        pin_memory: bool = False,
-        normalize: bool = True,
-        missing: str = "impute",
-    ) -> None:
-        super().__init__()
-        self.save_hyperparameters()
+    def __init__(self, data_dir: str | None = None, *args: Any, **options: Any) -> None:
         self.data_dir = data_dir
-        numerical = list(self.numerical_columns) if self.numerical_columns is not None else None
-        self.configure(target=self.target_name, task=self.task_kind, numerical=numerical,
-                       classes=self.class_names, val_split=val_split, test_split=test_split,
-                       stratify=stratify, seed=seed, batch_size=batch_size,
-                       num_workers=num_workers, drop_last=drop_last, shuffle=shuffle,
-                       pin_memory=pin_memory, normalize=normalize, missing=missing)
+        super().__init__(*args, **options)
 
     @staticmethod
     def build(files: Mapping[str, Path], out_dir: Path) -> None:
@@ -108,9 +86,10 @@ class AdultDataModule(DownloadedTable):
     (``test_split`` is not used).
     """
 
-    target_name = "income"
-    class_names = ADULT_CLASSES
-    numerical_columns = ADULT_NUMERICAL
+    target = "income"
+    task_arg = "classification"
+    classes_arg = list(ADULT_CLASSES)
+    numerical_arg = list(ADULT_NUMERICAL)
     has_test_file = True
 
     @staticmethod
@@ -127,9 +106,9 @@ class CaliforniaHousingDataModule(DownloadedTable):
     (rooms, bedrooms and occupants per household).
     """
 
-    target_name = HOUSING_TARGET
-    task_kind = "regression"
-    numerical_columns = HOUSING_FEATURES
+    target = HOUSING_TARGET
+    task_arg = "regression"
+    numerical_arg = list(HOUSING_FEATURES)
 
     @staticmethod
     def build(files: Mapping[str, Path], out_dir: Path) -> None:
@@ -209,3 +188,69 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except (OSError, pa.ArrowInvalid) as exc:
         raise DataFormatError(f"prepared file {path} cannot be read ({exc}); "
                               "run 'dmzoo cache rm' for this dataset and prepare it again") from None
+
+
+# -- fixtures -------------------------------------------------------------------------------
+WORKCLASS = ["Private", "Self-emp-not-inc", "State-gov", "?"]
+EDUCATION = ["Bachelors", "HS-grad", "Masters", "Some-college"]
+COUNTRY = ["United-States", "Mexico", "India", "?"]
+HOUSING_DOMAIN = b"longitude: continuous.\nlatitude: continuous.\n"
+
+
+def adult_lines(n: int, rng: np.random.Generator, test: bool) -> list[str]:
+    """Rows like the UCI files: ', ' separators, '?' for missing, test labels end in '.'."""
+    lines = []
+    for _ in range(n):
+        label = rng.choice(["<=50K", ">50K"], p=[0.75, 0.25])
+        fields = [
+            str(rng.integers(17, 90)), rng.choice(WORKCLASS), str(rng.integers(10_000, 900_000)),
+            rng.choice(EDUCATION), str(rng.integers(1, 17)), "Never-married",
+            rng.choice(["Adm-clerical", "Exec-managerial", "?"]), "Not-in-family",
+            rng.choice(["White", "Black"]), rng.choice(["Male", "Female"]),
+            str(rng.choice([0, 2174, 14084])), "0", str(rng.integers(1, 99)),
+            rng.choice(COUNTRY), label + ("." if test else ""),
+        ]
+        lines.append(", ".join(fields))
+    return lines
+
+
+def adult_files(n_train: int = 240, n_test: int = 120, seed: int = 0) -> dict[str, bytes]:
+    """``adult.data`` (ends with a blank line) and ``adult.test`` (starts with ``|1x3 ...``)."""
+    rng = np.random.default_rng(seed)
+    train = "\n".join(adult_lines(n_train, rng, test=False)) + "\n\n"
+    test = "|1x3 Cross validator\n" + "\n".join(adult_lines(n_test, rng, test=True)) + "\n"
+    return {"adult.data": train.encode(), "adult.test": test.encode()}
+
+
+def housing_rows(n: int = 200, seed: int = 1) -> np.ndarray:
+    """``n`` rows of the 9 StatLib columns, plausible ranges."""
+    rng = np.random.default_rng(seed)
+    households = rng.integers(50, 900, n).astype(float)
+    return np.column_stack([
+        rng.uniform(-124.3, -114.3, n), rng.uniform(32.5, 42.0, n), rng.integers(1, 52, n),
+        households * rng.uniform(3, 8, n), households * rng.uniform(0.8, 1.3, n),
+        households * rng.uniform(1.5, 4, n), households, rng.uniform(0.5, 15, n),
+        rng.integers(15_000, 500_001, n),
+    ]).round(6)
+
+
+def housing_archive(rows: np.ndarray) -> bytes:
+    """``cal_housing.tgz`` as on StatLib: ``CaliforniaHousing/cal_housing.{data,domain}``."""
+    data = "".join(",".join(f"{v:f}" for v in row) + "\n" for row in rows).encode()
+    return tar_gz_bytes({"CaliforniaHousing/cal_housing.data": data,
+                         "CaliforniaHousing/cal_housing.domain": HOUSING_DOMAIN})
+
+
+def adult_fixture(folder: Path, spec: Any) -> dict[str, Any]:
+    """40 training and 16 test rows in the UCI format, prepared offline."""
+    from dmzoo.testing import fixture_from_files
+
+    return fixture_from_files(spec, folder, adult_files(40, 16), batch_size=8)
+
+
+def california_housing_fixture(folder: Path, spec: Any) -> dict[str, Any]:
+    """A 40-row ``cal_housing.tgz``, prepared offline."""
+    from dmzoo.testing import fixture_from_files
+
+    return fixture_from_files(spec, folder, {"cal_housing.tgz": housing_archive(housing_rows(40))},
+                              batch_size=8)

@@ -84,7 +84,7 @@ SPECS: list[DataModuleSpec] = [
         tags=("tabular", "generic", "csv", "parquet"),
         features=_features(None, None, target_dtype="int64 or float32"),
         supervised_keys=SUPERVISED_KEYS,
-        fixture=f"{MODULE}.fixtures:tabular_fixture",
+        fixture=f"{MODULE}.datamodule:tabular_fixture",
         license="(your data)",
         release_notes={"1.0.0": "First release."},
     ),
@@ -173,7 +173,7 @@ SPECS: list[DataModuleSpec] = [
         splits=_splits(29305, 3256, 16281),
         features=_features(6, 8, ("<=50K", ">50K")),
         supervised_keys=SUPERVISED_KEYS,
-        fixture=f"{MODULE}.fixtures:adult_fixture",
+        fixture=f"{MODULE}.downloads:adult_fixture",
         resources=(
             Resource(
                 filename="adult.data",
@@ -214,7 +214,7 @@ SPECS: list[DataModuleSpec] = [
         splits=_splits(14861, 1651, 4128),
         features=_features(8, 0, regression=True),
         supervised_keys=SUPERVISED_KEYS,
-        fixture=f"{MODULE}.fixtures:california_housing_fixture",
+        fixture=f"{MODULE}.downloads:california_housing_fixture",
         resources=(
             Resource(
                 filename="cal_housing.tgz",
