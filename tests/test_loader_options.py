@@ -4,6 +4,8 @@ and subclasses that add one option still show (and forward) every parameter."""
 from __future__ import annotations
 
 import inspect
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,3 +99,21 @@ def test_user_subclasses_get_their_own_signature():
     assert list(inspect.signature(Extra).parameters)[-2:] == ["flip", "label_type"]
     assert list(inspect.signature(Fixed).parameters) == ["width"]
     assert Extra(batch_size=4, flip=True).flip and Fixed(5).batch_size == 5
+
+
+def test_lightning_cli_reads_an_added_option_and_the_inherited_ones(monkeypatch):
+    """jsonargparse follows ``**options`` into the base: every parameter is a CLI flag."""
+    script = Path(__file__).resolve().parents[1] / "examples" / "lightning_cli_train.py"
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    monkeypatch.syspath_prepend(str(script.parent))
+    from lightning_cli_train import Classifier
+
+    from dmzoo.interop import DmzooLightningCLI
+
+    cli = DmzooLightningCLI(Classifier, run=False, args=[
+        "--data=cifar100", "--data.label_type=coarse", "--data.batch_size=16",
+        "--trainer.accelerator=cpu", "--trainer.logger=false"])
+    dm = cli.datamodule
+    assert (type(dm), dm.label_type, dm.batch_size, dm.num_classes) == (
+        CIFAR100DataModule, "coarse", 16, 20)
+    assert dm.spec.ref == "dmzoo/cifar100@1.0.0" and dm.hparams["seed"] == 42
