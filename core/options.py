@@ -26,21 +26,22 @@ def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _seed(value: Any) -> bool:
+def _integral(value: Any) -> bool:
+    """Any integer (numpy's too), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _split(value: Any) -> bool:
     """A row count >= 0, or a fraction in [0, 1)."""
-    if _seed(value):
+    if _integral(value):
         return value >= 0
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 <= value < 1
+    return isinstance(value, float) and 0 <= value < 1
 
 
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "batch_size": (lambda v: _int(v) and v >= 1, "an int >= 1"),
     "num_workers": (lambda v: _int(v) and v >= 0, "an int >= 0"),
-    "seed": (_seed, "an int"),
+    "seed": (_integral, "an int"),
     "shuffle": (lambda v: isinstance(v, bool), "True or False"),
     "drop_last": (lambda v: isinstance(v, bool), "True or False"),
     "pin_memory": (lambda v: isinstance(v, bool), "True or False"),

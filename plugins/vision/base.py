@@ -325,11 +325,10 @@ class VisionDataModule(DataModule):
         """Memory-map the prepared cache and build the train/val/test datasets."""
         transforms = {"train": self.train_transforms, "val": self.val_transforms,
                       "test": self.test_transforms}
-        made = {}
+        made: dict[str, Any] = {}
         for split in SPLITS:
-            source = self._source(split)
-            made[split] = source if transforms[split] is None else PerSampleDataset(
-                source, transforms[split])
+            source, given = self._source(split), transforms[split]
+            made[split] = source if given is None else PerSampleDataset(source, given)
         self.dataset_train, self.dataset_val, self.dataset_test = (
             made["train"], made["val"], made["test"])
         self._check_split()
@@ -362,7 +361,7 @@ class VisionDataModule(DataModule):
             self.setup()
             dataset = {"train": self.dataset_train, "val": self.dataset_val,
                        "test": self.dataset_test}[split if split != "predict" else "test"]
-        common = dict(batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
+        common: dict[str, Any] = dict(batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
                       drop_last=drop_last, num_workers=self.num_workers,
                       pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0,
                       multiprocessing_context=self.multiprocessing_context)
@@ -387,6 +386,7 @@ class VisionDataModule(DataModule):
         from dmzoo.core.resident import resident_loader
 
         rows = dataset.indices
+        assert self.device is not None  # only called with a device
         return resident_loader([a.take(rows, axis=0) for a in dataset.arrays],
                                device=self.device, batch_size=self.batch_size, shuffle=shuffle,
                                seed=self.seed, drop_last=drop_last,
@@ -420,8 +420,8 @@ class VisionDataModule(DataModule):
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Run the batch pixel transform on the device when ``device_transforms`` put it there."""
         split = self._running_split()
-        transform = self._on_device.get(split) if split else None
-        if transform is None:
+        transform = self._on_device.get(split) if split is not None else None
+        if split is None or transform is None:
             return batch
         # the batch the loader handed out last: augmentation keyed by its samples' positions
         with using_batch_key(getattr(self._loaders.get(split), "last_batch_key", None)):

@@ -112,7 +112,7 @@ class _CIFARDataModule(VisionDataModule):
         members = (*cls.TRAIN_MEMBERS, *cls.TEST_MEMBERS)
         counts = storage.expected_counts(cls.SPEC)
         parsed = read_cifar_archive(files[cls.ARCHIVE], members, label_bytes=cls.LABEL_BYTES,
-                                    name=cls.ARCHIVE, records=counts and sum(counts.values()))
+                                    name=cls.ARCHIVE, records=sum(counts.values()) if counts else None)
         out = {}
         for split, names in (("train", cls.TRAIN_MEMBERS), ("test", cls.TEST_MEMBERS)):
             images = np.concatenate([parsed[m][0] for m in names])
