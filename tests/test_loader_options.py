@@ -14,8 +14,8 @@ import dmzoo
 from dmzoo.core.errors import InvalidArgumentError
 from dmzoo.core.fastloader import ArrayDataset, make_loader
 from dmzoo.core.resident import resident_loader
+from dmzoo.plugins.tabular.adult.datamodule import AdultDataModule
 from dmzoo.plugins.tabular.datamodule import TabularBase
-from dmzoo.plugins.tabular.downloads import AdultDataModule
 from dmzoo.plugins.vision.base import VisionDataModule
 from dmzoo.plugins.vision.cifar.datamodule import CIFAR100DataModule
 

@@ -1,7 +1,7 @@
 """Real tables that ship inside scikit-learn: iris, wine, breast_cancer, diabetes, digits.
 
 They need no download, so they work offline on a fresh machine (``dmzoo demo``).
-Each is only a source of rows for :class:`~.datamodule.TabularBase`; splitting and
+Each is only a source of rows for :class:`~dmzoo.plugins.tabular.datamodule.TabularBase`; splitting and
 preprocessing are the generic ones.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from dmzoo.core.errors import MissingExtraError
 
-from .datamodule import TabularBase
+from ..datamodule import TabularBase
 
 TARGET = "target"
 
