@@ -117,3 +117,14 @@ def test_lightning_cli_reads_an_added_option_and_the_inherited_ones(monkeypatch)
     assert (type(dm), dm.label_type, dm.batch_size, dm.num_classes) == (
         CIFAR100DataModule, "coarse", 16, 20)
     assert dm.spec.ref == "dmzoo/cifar100@1.0.0" and dm.hparams["seed"] == 42
+
+
+def test_the_huggingface_facade_shows_both_variants_options():
+    from dmzoo.plugins.huggingface.datamodule import HuggingFaceDataModule
+
+    params = inspect.signature(HuggingFaceDataModule).parameters  # was (*args, **kwargs)
+    assert {"path", "image_size", "augment", "missing", "stratify", "batch_size"} <= set(params)
+    assert (params["batch_size"].default, params["seed"].default) == (32, 42)  # image defaults
+    assert params["normalize"].default is None and params["pin_memory"].default is None
+    with pytest.raises(InvalidArgumentError, match="did you mean 'batch_size'"):
+        dmzoo.load_datamodule("huggingface", path="x", batch_sise=8)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from .source import (
 
 IMAGE_ONLY = ("image_key", "image_size", "mode", "resize", "on_error", "prepare_workers",
               "augment", "train_transforms", "val_transforms", "test_transforms",
-              "device_transforms", "multiprocessing_context")
+              "device_transforms", "multiprocessing_context", "device")
 TABULAR_ONLY = ("task", "categorical", "numerical", "missing", "stratify")
 SOURCE = ("path", "name", "data_files", "revision", "cache_dir")
 
@@ -83,44 +83,6 @@ class HuggingFaceDataModule(DataModule):
         obj._opened = opened
         return obj
 
-    def __init__(
-        self,
-        path: str | None = None,
-        name: str | None = None,
-        *,
-        data_files: Any = None,
-        revision: str | None = None,
-        cache_dir: str | None = None,
-        image_key: str | None = None,
-        label_key: str | None = None,
-        image_size: int | tuple[int, int] | None = None,
-        mode: str = "RGB",
-        resize: str = "crop",
-        on_error: str = "raise",
-        prepare_workers: int | None = None,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-        task: str | None = None,
-        categorical: Sequence[str] | None = None,
-        numerical: Sequence[str] | None = None,
-        missing: str = "impute",
-        stratify: bool | None = None,
-        val_split: int | float = 0.1,
-        test_split: int | float = 0.2,
-        data_dir: str | Path | None = None,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool | None = None,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool | None = None,
-        drop_last: bool = False,
-    ) -> None:
-        raise AssertionError("unreachable: __new__ returns a variant")  # pragma: no cover
 
     # -- shared by both variants ---------------------------------------------------------
     def _source_args(self, bound: dict[str, Any], refused: Sequence[str], kind: str) -> None:
@@ -187,12 +149,11 @@ def _unlabelled(data: Any, key: str) -> bool:
 def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Every argument of the facade's signature, defaults applied (unknown ones refused)."""
     try:
-        bound = _SIGNATURE.bind(None, *args, **kwargs)
+        bound = _SIGNATURE.bind(*args, **kwargs)
     except TypeError as exc:
         raise InvalidArgumentError(f"huggingface: {exc}") from None
     bound.apply_defaults()
     out = dict(bound.arguments)
-    out.pop("self")
     check_loader_options(**{k: v for k, v in out.items()  # before the dataset is opened
                             if k in LOADER_OPTIONS and v is not None})
     return out
@@ -206,8 +167,31 @@ def _open(args: dict[str, Any]) -> Any:
                         revision=args["revision"], cache_dir=args["cache_dir"])
 
 
-_SIGNATURE = inspect.signature(HuggingFaceDataModule.__init__)
-_DEFAULTS = {k: p.default for k, p in _SIGNATURE.parameters.items() if k != "self"}
+def _facade_signature() -> inspect.Signature:
+    """The dataset source, then every image option (``image_folder``'s) and every table
+    option (``tabular``'s) not already named; ``normalize`` and ``pin_memory`` default to
+    None (each variant's own default), ``image_size`` to None (required for images)."""
+    P = inspect.Parameter
+    source = [P("path", P.POSITIONAL_OR_KEYWORD, default=None, annotation="str | None"),
+              P("name", P.POSITIONAL_OR_KEYWORD, default=None, annotation="str | None")]
+    source += [P(k, P.KEYWORD_ONLY, default=None, annotation=a) for k, a in (
+        ("data_files", "Any"), ("revision", "str | None"), ("cache_dir", "str | None"),
+        ("image_key", "str | None"), ("label_key", "str | None"))]
+    described = list(inspect.signature(TabularBase.describe_rows).parameters.values())[2:]
+    options: dict[str, inspect.Parameter] = {}
+    for p in [*inspect.signature(CachedImageDataModule).parameters.values(),  # images first:
+              *(p for p in described if p.name != "classes"),  # their defaults win
+              *inspect.signature(TabularBase).parameters.values()]:
+        options.setdefault(p.name, p.replace(kind=P.KEYWORD_ONLY))
+    for name in ("normalize", "pin_memory"):
+        options[name] = options[name].replace(default=None, annotation="bool | None")
+    options["image_size"] = options["image_size"].replace(default=None)
+    return inspect.Signature([*source, *options.values()])
+
+
+_SIGNATURE = _facade_signature()
+_DEFAULTS = {k: p.default for k, p in _SIGNATURE.parameters.items()}
+HuggingFaceDataModule.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
 
 
 class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
