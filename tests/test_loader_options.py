@@ -23,6 +23,7 @@ FIRST_PARTY = sorted(name for name in dmzoo.list_datamodules()
                      if dmzoo.get_spec(name).cls.startswith("dmzoo.plugins."))
 BAD = [("batch_size", True, "batch_size must be an int >= 1, got True"),
        ("batch_size", 0, "batch_size must be an int >= 1, got 0"),
+       ("batch_size", None, "batch_size must be an int >= 1, got None"),
        ("num_workers", -1, "num_workers must be an int >= 0, got -1"),
        ("seed", "7", "seed must be an int, got '7'"),
        ("shuffle", "yes", "shuffle must be True or False, got 'yes'"),

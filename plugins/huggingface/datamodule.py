@@ -154,8 +154,10 @@ def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         raise InvalidArgumentError(f"huggingface: {exc}") from None
     bound.apply_defaults()
     out = dict(bound.arguments)
-    check_loader_options(**{k: v for k, v in out.items()  # before the dataset is opened
-                            if k in LOADER_OPTIONS and v is not None})
+    options = {k: out[k] for k in LOADER_OPTIONS if k in out}
+    if options["pin_memory"] is None:  # None: the variant's own default
+        del options["pin_memory"]
+    check_loader_options(**options)  # before the dataset is opened
     return out
 
 
