@@ -217,7 +217,9 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
 
     def _columns(self) -> tuple[str, str]:
         features = self.dataset()[self.stages()["train"]].features
-        return image_column(features, self.image_key), label_column(features, self.label_key)
+        image = image_column(features, self.image_key)
+        assert image is not None  # this variant was chosen because there is one
+        return image, label_column(features, self.label_key)
 
     def cache_key(self) -> str:
         """From the datasets' own fingerprints: no image is read to find the entry."""
@@ -231,7 +233,10 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         image_key, label_key = self._columns()
         train = self.dataset()[self.stages()["train"]]
         feature = train.features[label_key]
-        images, names, labels, parts = [], [], [], {}
+        images: list[ArrowImages] = []
+        names: list[str] = []
+        labels: list[np.ndarray] = []
+        parts: dict[str, tuple[int, int]] = {}
         for stage, split in self.stages().items():
             data = self.dataset()[split]
             column = ArrowImages(data, image_key)

@@ -21,7 +21,7 @@ import dmzoo.plugins.tabular.extra  # noqa: F401  (first: names the pip extra if
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,15 @@ class SupervisedBatch:
     def __call__(self, batch: dict[str, torch.Tensor]) -> Any:
         inputs = {key: batch[key] for key in INPUT_KEYS}
         return (inputs, batch[TARGET_KEY]) if TARGET_KEY in batch else inputs
+
+
+class Fitted(NamedTuple):
+    """The state ``setup()`` builds, typed as present."""
+
+    preprocessor: Preprocessor
+    arrays: dict[str, np.ndarray]
+    indices: dict[str, np.ndarray]
+    head: pd.DataFrame
 
 
 class TabularBase(DataModule):
@@ -189,12 +198,12 @@ class TabularBase(DataModule):
     # -- public helpers ------------------------------------------------------------------
     def transform(self, data: Any) -> dict[str, np.ndarray]:
         """Encode new rows (a path, DataFrame...) with the fitted preprocessing, unchanged."""
-        self._require_setup()
+        fitted = self._fitted().preprocessor
         frame = to_frame(data, what="predict data") if not isinstance(data, pd.DataFrame) else data
         if len(frame) == 0:
             raise DataFormatError("predict data has no rows")
-        norm = normalize_columns(frame, self.preprocessor.schema, require_target=False)
-        return self.preprocessor.transform(norm, split="predict")
+        norm = normalize_columns(frame, fitted.schema, require_target=False)
+        return fitted.transform(norm, split="predict")
 
     @property
     def split_fingerprint(self) -> str | None:
@@ -205,8 +214,7 @@ class TabularBase(DataModule):
 
     @property
     def schema(self) -> Schema:
-        self._require_setup()
-        return self.preprocessor.schema
+        return self._fitted().preprocessor.schema
 
     @property
     def task(self) -> str:
@@ -228,18 +236,16 @@ class TabularBase(DataModule):
     @property
     def cardinalities(self) -> list[int]:
         """Embedding table size per ``x_cat`` column (codes 0 and 1 are missing and unseen)."""
-        self._require_setup()
-        return self.preprocessor.cardinalities
+        return self._fitted().preprocessor.cardinalities
 
     @property
     def classes(self) -> list[str] | None:
-        self._require_setup()
-        return list(self.preprocessor.classes) if self.task == "classification" else None
+        classes = self._fitted().preprocessor.classes
+        return list(classes) if self.task == "classification" and classes is not None else None
 
     @property
     def num_classes(self) -> int | None:
-        self._require_setup()
-        return self.preprocessor.num_classes
+        return self._fitted().preprocessor.num_classes
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -250,40 +256,38 @@ class TabularBase(DataModule):
                 "num_numerical": len(self.numerical), "num_categorical": len(self.categorical)}
 
     def split_sizes(self) -> dict[str, int]:
-        self._require_setup()
-        return {name: len(idx) for name, idx in self._indices.items()}
+        return {name: len(idx) for name, idx in self._fitted().indices.items()}
 
     def split_rows(self, split: str) -> np.ndarray:
         """Row numbers (into the loaded table, fixed test rows last) of ``split``."""
-        self._require_setup()
-        return self._indices[self._check_split(split)].copy()
+        return self._fitted().indices[self._check_split(split)].copy()
 
     def arrays(self, split: str) -> dict[str, np.ndarray]:
         """The encoded arrays of a whole split (what the loader slices batches from)."""
-        self._require_setup()
-        idx = self._indices[self._check_split(split)]
-        return {k: v[idx] for k, v in self._arrays.items()}
+        fitted = self._fitted()
+        idx = fitted.indices[self._check_split(split)]
+        return {k: v[idx] for k, v in fitted.arrays.items()}
 
     # -- gallery protocol ---------------------------------------------------------------
     def preview(self, n: int = 5) -> list[dict[str, Any]]:
         """The first ``n`` rows as read (before encoding), for the docs gallery."""
-        self._ensure_built()
-        head = self._head.head(n).astype(object)
+        head = self._built().head.head(n).astype(object)
         return head.where(head.notna(), None).to_dict("records")
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Rows per class in ``split`` (every class listed); ``{}`` for a regression."""
-        self._ensure_built()
-        if self.task != "classification":
+        built, classes = self._built(), self.classes
+        if classes is None:  # a regression
             return {}
-        y = self._arrays["y"][self._indices[self._check_split(split)]]
-        counts = np.bincount(y, minlength=len(self.classes))
-        return {c: int(k) for c, k in zip(self.classes, counts, strict=False)}
+        y = built.arrays["y"][built.indices[self._check_split(split)]]
+        counts = np.bincount(y, minlength=len(classes))
+        return {c: int(k) for c, k in zip(classes, counts, strict=False)}
 
     # -- internals -------------------------------------------------------------------
     def _build(self) -> None:
         pool, fixed_test = self.load_frames()
         if self.preprocessor is None:
+            assert self.target is not None, "a tabular datamodule names its target before setup()"
             schema = resolve_schema(pool, self.target, task=self.task_arg,
                                     categorical=self.categorical_arg, numerical=self.numerical_arg)
         else:
@@ -348,19 +352,23 @@ class TabularBase(DataModule):
         return data if keep.all() else data.take(np.flatnonzero(keep))
 
     def _loader(self, split: str, *, shuffle: bool = False, drop_last: bool = False):
-        self._require_setup()
-        dataset = ArrayDataset(self._arrays, indices=self._indices[split])
+        fitted = self._fitted()
+        dataset = ArrayDataset(fitted.arrays, indices=fitted.indices[split])
         return make_loader(dataset, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
                            drop_last=drop_last, num_workers=self.num_workers,
                            pin_memory=self.pin_memory, transform=SupervisedBatch())
 
-    def _ensure_built(self) -> None:
+    def _built(self) -> Fitted:
+        """What ``setup()`` made, running it first if needed (the gallery protocol)."""
         if self._arrays is None:
             self.setup("fit")
+        return self._fitted()
 
-    def _require_setup(self) -> None:
-        if self._arrays is None:
+    def _fitted(self) -> Fitted:
+        """What ``setup()`` made; :class:`NotSetUpError` before it ran."""
+        if self._arrays is None or self.preprocessor is None or self._head is None:
             raise NotSetUpError(f"{type(self).__name__}: call prepare_data() and setup() first")
+        return Fitted(self.preprocessor, self._arrays, self._indices, self._head)
 
     @staticmethod
     def _check_split(split: str) -> str:

@@ -139,10 +139,10 @@ class DigitsDataModule(BundledTable):
 
     def images(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """Raw pixels ``uint8[n, 8, 8]`` (0-16) and label codes of ``split``."""
-        self._ensure_built()
+        labels = self._built().arrays["y"]
         idx = self.split_rows(split)
         pixels = self.raw_frame().drop(columns=[TARGET]).to_numpy()[idx]
-        return pixels.reshape(-1, 8, 8).astype("uint8"), self._arrays["y"][idx]
+        return pixels.reshape(-1, 8, 8).astype("uint8"), labels[idx]
 
     def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:
         """A grid of the first ``n`` real digits of ``split`` titled with their class."""

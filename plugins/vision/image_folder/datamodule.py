@@ -31,7 +31,7 @@ def _visible_dirs(folder: Path) -> list[Path]:
 
 def _class_files(class_dir: Path) -> list[str]:
     """Every non-hidden file under ``class_dir``, in torchvision's sorted walk order."""
-    found = []
+    found: list[str] = []
     for dirpath, dirnames, filenames in sorted(os.walk(class_dir, followlinks=True)):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         if any(part.startswith(".") for part in Path(dirpath).relative_to(class_dir).parts):
@@ -80,7 +80,8 @@ def scan(root: str | Path) -> tuple[list[str], dict[str, list[tuple[str, int]]]]
         if unknown:
             raise DataFormatError(f"{folder} has class folder(s) not in {where}: "
                                   f"{', '.join(unknown)}; every class needs training images")
-        rows, empty = [], []
+        rows: list[tuple[str, int]] = []
+        empty: list[str] = []
         for d in dirs:
             files = _class_files(d)
             if not files:
@@ -123,7 +124,9 @@ class ImageFolderDataModule(CachedImageDataModule):
 
     def listing(self) -> Listing:
         classes, parts = scan(self.root)
-        sources, labels, ranges = [], [], {}
+        sources: list[str] = []
+        labels: list[int] = []
+        ranges: dict[str, tuple[int, int]] = {}
         for part in ("train", "val", "test"):
             if part in parts:
                 ranges[part] = (len(sources), len(sources) + len(parts[part]))
