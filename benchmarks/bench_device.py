@@ -37,12 +37,12 @@ def prepare(workdir: Path, n_train: int) -> str:
     """Generate and prepare CIFAR-10 with ``n_train`` training images; the data folder."""
     import dmzoo
     from dmzoo.core import storage
-    from dmzoo.plugins.vision import fixtures
+    from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule
 
     data = workdir / f"dmzoo-{n_train}"
     if (data / "ready").exists():
         return str(data)
-    files = fixtures.upstream_files("cifar10", n_train=n_train, n_test=1000, level=0)
+    files = CIFAR10DataModule.upstream_files(n_train=n_train, n_test=1000, level=0)
     upstream = workdir / f"upstream-{n_train}"
     upstream.mkdir(parents=True, exist_ok=True)
     lines = []

@@ -52,7 +52,7 @@ def mnist_data(workdir: Path) -> dict[str, Path]:
 
     import dmzoo
     from dmzoo.core import storage
-    from dmzoo.plugins.vision import fixtures
+    from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule
 
     paths = {"dmzoo": workdir / "dmzoo", "tv": workdir / "tv", "npz": workdir / "mnist.npz",
              "hf": workdir / "hf", "litdata": workdir / "litdata"}
@@ -60,7 +60,7 @@ def mnist_data(workdir: Path) -> dict[str, Path]:
     os.environ["DMZOO_CHECKSUMS"] = str(table)
     if (workdir / "ready").exists():
         return paths
-    files = fixtures.upstream_files("mnist", n_train=60000, n_test=10000, level=0)
+    files = MNISTDataModule.upstream_files(n_train=60000, n_test=10000, level=0)
     upstream = workdir / "upstream"
     raw = paths["tv"] / "MNIST" / "raw"
     for folder in (upstream, raw):

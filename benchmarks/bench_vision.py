@@ -40,15 +40,16 @@ def generate(workdir: Path) -> dict[str, str]:
     """Write upstream-format files once and prepare dmzoo's cache; return the folders."""
     import dmzoo
     from dmzoo.core import storage
-    from dmzoo.plugins.vision import fixtures
+    from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule
+    from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule
 
     out = {"dmzoo": str(workdir / "dmzoo"), "tv": str(workdir / "tv")}
     if (workdir / "ready").exists():
         return out
     table = workdir / "checksums.tsv"
     lines = []
-    for name, n_train in (("mnist", 60000), ("cifar10", 50000)):
-        files = fixtures.upstream_files(name, n_train=n_train, n_test=10000, level=0)
+    for name, cls, n_train in (("mnist", MNISTDataModule, 60000), ("cifar10", CIFAR10DataModule, 50000)):
+        files = cls.upstream_files(n_train=n_train, n_test=10000, level=0)
         up = workdir / "upstream" / name
         up.mkdir(parents=True, exist_ok=True)
         for filename, data in files.items():

@@ -742,16 +742,16 @@ def run_record_bomb(rng: random.Random, tmp: Path) -> tuple[str, int]:
     import numpy as np
 
     from dmzoo.core.errors import DataFormatError
-    from dmzoo.plugins.vision import fixtures
-    from dmzoo.plugins.vision.formats import read_cifar_archive
+    from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule, read_cifar_archive
+    from dmzoo.plugins.vision.formats import random_images
 
     n = rng.randrange(10, 40)
     extra = rng.randrange(1, 2000)
     gen = np.random.default_rng(rng.randrange(1 << 30))
-    train = fixtures.random_split(n + extra, (3, 32, 32), 10, gen)
-    test = fixtures.random_split(5, (3, 32, 32), 10, gen)
+    train = random_images(n + extra, (3, 32, 32), 10, gen)
+    test = random_images(5, (3, 32, 32), 10, gen)
     path = tmp / "cifar.tar.gz"
-    path.write_bytes(fixtures.cifar10_archive(train, test))
+    path.write_bytes(CIFAR10DataModule.archive_bytes(train, test))
     members = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
     try:
         read_cifar_archive(path, members, label_bytes=1, records=n + 5)

@@ -48,6 +48,7 @@ from torch.utils.data import (
 
 from .epochs import BatchKey, EpochSampler, Pass, using_batch_key
 from .errors import InvalidArgumentError, SplitMismatchError
+from .options import check_loader_options
 from .parallel import map_row_blocks
 
 Batch = dict[str, torch.Tensor] | tuple[torch.Tensor, ...]
@@ -734,10 +735,8 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool = False, see
     """
     if collate_fn is not None and transform is not None:
         raise ValueError("give either transform (batch path) or collate_fn, not both")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if num_workers < 0:
-        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    check_loader_options(batch_size=batch_size, num_workers=num_workers, shuffle=shuffle,
+                         drop_last=drop_last, pin_memory=pin_memory, seed=seed)
     if sampler is None:
         sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed)  # type: ignore[arg-type]
     gen = torch.Generator()

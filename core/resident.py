@@ -66,8 +66,6 @@ def resident_loader(arrays: Sequence[Any], *, device: str | torch.device, batch_
                     transform: BatchTransform | None = None) -> DataLoader:
     """An in-process :class:`~dmzoo.core.fastloader.ArrayLoader` over ``arrays`` resident
     on ``device``, with batch ``transform`` run there."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidArgumentError(f"batch_size must be an int >= 1, got {batch_size!r}")
     return make_loader(ResidentDataset(arrays, device), batch_size=batch_size, shuffle=shuffle,
                        seed=seed, drop_last=drop_last, transform=transform)
 

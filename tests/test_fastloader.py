@@ -17,6 +17,7 @@ from torch.utils.data import (
     SequentialSampler,
 )
 
+from dmzoo.core.errors import InvalidArgumentError
 from dmzoo.core.fastloader import (
     ArrayBatches,
     ArrayDataset,
@@ -64,7 +65,7 @@ def test_bad_arrays_rejected(arrays):
         ArrayDataset({"x": x, "y": y[:10]})
     with pytest.raises(ValueError, match=r"\[0, 500\)"):
         ArrayDataset((x, y), indices=[0, 500])
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(InvalidArgumentError, match="batch_size must be an int >= 1, got 0"):
         make_loader(ArrayDataset((x, y)), batch_size=0)
 
 

@@ -164,7 +164,7 @@ def test_parquet_class_label_and_validation_split_are_kept(tmp_path):
     dm.prepare_data()
     dm.setup("fit")
     assert dm.split_sizes() == {"train": 120, "val": 30, "test": 25}
-    assert dm.split_indices("val").tolist() == list(range(120, 150))
+    assert dm.split_rows("val").tolist() == list(range(120, 150))
     assert dm.classes == ["no", "yes"] and dm.schema.target == "y"
     state = dm.state_dict()
     again = dmzoo.load_datamodule("huggingface", path="parquet", data_files=files, batch_size=8)

@@ -15,7 +15,7 @@ import torch
 import dmzoo
 from dmzoo.core.errors import InvalidArgumentError
 from dmzoo.core.resident import ResidentDataset, resident_loader
-from dmzoo.plugins.vision import fixtures
+from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule
 from support.http_server import FileServer
 
 
@@ -23,7 +23,7 @@ from support.http_server import FileServer
 def cifar_dir(tmp_path_factory):
     """CIFAR-10 (300 train / 60 test random images) prepared through the loopback mirror."""
     root = tmp_path_factory.mktemp("resident")
-    files = fixtures.upstream_files("cifar10", n_train=300, n_test=60, seed=5)
+    files = CIFAR10DataModule.upstream_files(n_train=300, n_test=60, seed=5)
     table = root / "checksums.tsv"
     table.write_text("".join(f"cifar10/{name}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}\n"
                              for name, data in files.items()))

@@ -21,8 +21,9 @@ import dmzoo
 from dmzoo.core.epochs import EpochSampler, epoch_permutation
 from dmzoo.core.errors import InvalidArgumentError, SplitMismatchError
 from dmzoo.core.fastloader import ArrayDataset, ArrayLoader, Compose, ToFloat, make_loader
-from dmzoo.plugins.vision import fixtures
 from dmzoo.plugins.vision.augment import RandomCropFlip
+from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule
+from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule
 from support.resume_lightning import sample_fingerprints
 
 SUPPORT = Path(__file__).resolve().parent / "support"
@@ -209,8 +210,8 @@ def prepared(tmp_path_factory):
     root = tmp_path_factory.mktemp("resume")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DMZOO_HOME", str(root / "home"))
-        return {name: fixtures.fixture(root / name, dmzoo.get_spec(name))["data_dir"]
-                for name in ("mnist", "cifar10")}
+        return {name: cls.fixture(root / name, dmzoo.get_spec(name))["data_dir"]
+                for name, cls in (("mnist", MNISTDataModule), ("cifar10", CIFAR10DataModule))}
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

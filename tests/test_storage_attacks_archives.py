@@ -14,8 +14,9 @@ import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, UnsafeArchiveError
 from dmzoo.core.storage.extract import EXPANSION_LIMIT
-from dmzoo.plugins.vision import fixtures
-from dmzoo.plugins.vision.formats import read_cifar_archive, read_idx
+from dmzoo.plugins.vision import formats
+from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule, read_cifar_archive
+from dmzoo.plugins.vision.mnist.datamodule import idx_bytes, read_idx
 
 
 def tar_of(path, members):
@@ -102,10 +103,10 @@ def test_archive_bomb_is_refused_and_leaves_nothing(tmp_path, kind):
 
 def test_cifar_record_count_checked_before_reading(tmp_path):
     rng = np.random.default_rng(0)
-    train, test = fixtures.random_split(12, (3, 32, 32), 10, rng), \
-        fixtures.random_split(4, (3, 32, 32), 10, rng)
+    train, test = formats.random_images(12, (3, 32, 32), 10, rng), \
+        formats.random_images(4, (3, 32, 32), 10, rng)
     path = tmp_path / "c.tar.gz"
-    path.write_bytes(fixtures.cifar10_archive(train, test))
+    path.write_bytes(CIFAR10DataModule.archive_bytes(train, test))
     members = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
     total = sum(len(a) for a, _ in read_cifar_archive(path, members, label_bytes=1).values())
     assert total == 16
@@ -121,12 +122,12 @@ def test_cifar_record_count_checked_before_reading(tmp_path):
 def test_idx_count_checked_from_the_header(tmp_path):
     images = np.zeros((5, 28, 28), np.uint8)
     path = tmp_path / "train-images-idx3-ubyte.gz"
-    path.write_bytes(fixtures.gzip_bytes(fixtures.idx_bytes(images)))
+    path.write_bytes(formats.gzip_bytes(idx_bytes(images)))
     assert read_idx(path, item_shape=(28, 28), count=5).shape == (5, 28, 28)
     with pytest.raises(DataFormatError, match=r"expected \(60000, 28, 28\)") as info:
         read_idx(path, item_shape=(28, 28), count=60000)
     assert f"delete {path}" in str(info.value)  # parse errors name the file's path
-    path.write_bytes(fixtures.gzip_bytes(fixtures.idx_bytes(images) + bytes(10)))
+    path.write_bytes(formats.gzip_bytes(idx_bytes(images) + bytes(10)))
     with pytest.raises(DataFormatError, match="trailing bytes"):
         read_idx(path, item_shape=(28, 28), count=5)
 

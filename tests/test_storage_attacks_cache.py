@@ -17,7 +17,7 @@ from dmzoo.cli.main import main
 from dmzoo.core import storage
 from dmzoo.core.errors import DamagedCacheError, StorageError
 from dmzoo.core.spec import Alternate
-from dmzoo.plugins.vision import fixtures
+from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule
 from dmzoo.registry import register_datamodule
 from support.storage_helpers import build_copy, make_spec, payload, resource, sha256, tar_bytes
 
@@ -135,7 +135,7 @@ def test_verify_sees_extra_files_and_garbage_marker(capsys, file_server):
 
 
 def test_flipped_label_byte_fails_setup_and_prepare_repairs(tmp_path, file_server, monkeypatch):
-    files = fixtures.upstream_files("mnist", n_train=30, n_test=10)
+    files = MNISTDataModule.upstream_files(n_train=30, n_test=10)
     table = tmp_path / "t.tsv"
     lines = []
     for filename, data in files.items():

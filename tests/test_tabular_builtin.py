@@ -66,7 +66,7 @@ def test_splits_are_stratified_disjoint_and_reproducible():
     for dm in (a, b, c):
         dm.setup("fit")
     assert a.split_fingerprint == b.split_fingerprint != c.split_fingerprint
-    idx = {s: a.split_indices(s) for s in ("train", "val", "test")}
+    idx = {s: a.split_rows(s) for s in ("train", "val", "test")}
     every = np.concatenate(list(idx.values()))
     assert len(np.unique(every)) == len(every) == 569
     shares = {s: a.class_counts(s)["malignant"] / len(idx[s]) for s in idx}

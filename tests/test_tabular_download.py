@@ -19,7 +19,8 @@ import torch
 import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, DmzooError, NotPreparedError, OfflineError
-from dmzoo.plugins.tabular.fixtures import WORKCLASS, adult_files, housing_archive, housing_rows
+from dmzoo.plugins.tabular.adult.datamodule import WORKCLASS, adult_files
+from dmzoo.plugins.tabular.california_housing.datamodule import housing_archive, housing_rows
 from dmzoo.plugins.tabular.preprocess import MISSING_CODE
 from support.http_server import WrongBytes
 

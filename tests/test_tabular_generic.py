@@ -110,7 +110,7 @@ def test_preprocessing_is_fitted_on_train_only(tmp_path):
     test["age"] += 100.0  # the test rows live somewhere else entirely
     test.loc[:9, "city"] = "Brest"  # and hold a city never seen in training
     dm = load(train, test_data=test)
-    train_rows = train.iloc[dm.split_indices("train")]
+    train_rows = train.iloc[dm.split_rows("train")]
     assert dm.preprocessor.mean[0] == pytest.approx(train_rows["age"].mean())
     assert dm.arrays("train")["x_num"][:, 0].mean() == pytest.approx(0, abs=1e-5)
     assert dm.arrays("test")["x_num"][:, 0].mean() > 4  # shifted by ~100 years / train std
@@ -263,7 +263,7 @@ def test_missing_markers_in_text_columns_across_blocks(tmp_path, monkeypatch):
     dm = load(path, target="label", na_values=["?"], val_split=0, test_split=0, stratify=False)
     assert dm.categorical == ["color"] and dm.cardinalities == [2 + 3]  # blue, green, red
     x_cat = dm.arrays("train")["x_cat"][:, 0]
-    rows = dm.split_indices("train")
+    rows = dm.split_rows("train")
     want_missing = np.isin(picks[rows], [1, 2, 4, 5])
     assert np.array_equal(x_cat == MISSING_CODE, want_missing)
 

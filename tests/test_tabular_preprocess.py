@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.core.partition import partition_rows, quotas
 from dmzoo.core.splits import fingerprint, permutation, split_size
 from dmzoo.plugins.tabular.preprocess import (
     FIRST_CODE,
@@ -20,7 +21,6 @@ from dmzoo.plugins.tabular.preprocess import (
     natural_sort,
 )
 from dmzoo.plugins.tabular.schema import Columns, normalize_columns, resolve_schema
-from dmzoo.plugins.tabular.splits import quotas, split_indices
 
 
 def frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -176,9 +176,9 @@ def test_natural_sort_orders_numbers_numerically():
 # -- splits ---------------------------------------------------------------------------------
 def test_splits_are_disjoint_complete_reproducible_and_stratified():
     labels = np.array([0] * 900 + [1] * 100)
-    a = split_indices(1000, val_split=0.1, test_split=0.2, seed=3, labels=labels)
-    b = split_indices(1000, val_split=0.1, test_split=0.2, seed=3, labels=labels)
-    c = split_indices(1000, val_split=0.1, test_split=0.2, seed=4, labels=labels)
+    a = partition_rows(1000, val_split=0.1, test_split=0.2, seed=3, labels=labels)
+    b = partition_rows(1000, val_split=0.1, test_split=0.2, seed=3, labels=labels)
+    c = partition_rows(1000, val_split=0.1, test_split=0.2, seed=4, labels=labels)
     assert fingerprint(a) == fingerprint(b) != fingerprint(c)
     every = np.concatenate(list(a.values()))
     assert len(every) == len(np.unique(every)) == 1000
@@ -188,18 +188,18 @@ def test_splits_are_disjoint_complete_reproducible_and_stratified():
 
 
 def test_counts_and_bad_split_sizes():
-    s = split_indices(100, val_split=5, test_split=10, seed=0)
+    s = partition_rows(100, val_split=5, test_split=10, seed=0)
     assert [len(s[k]) for k in ("train", "val", "test")] == [85, 5, 10]
     for bad in (1.5, -1, 100, "0.1", True):
         with pytest.raises(InvalidArgumentError, match="test_split"):
-            split_indices(100, val_split=0.1, test_split=bad, seed=0)
+            partition_rows(100, val_split=0.1, test_split=bad, seed=0)
     with pytest.raises(InvalidArgumentError, match="no training row"):
-        split_indices(3, val_split=0.5, test_split=0.9, seed=0)
+        partition_rows(3, val_split=0.5, test_split=0.9, seed=0)
 
 
 def test_a_class_keeps_its_last_row_in_training():
     labels = np.array([0] * 50 + [1])
-    s = split_indices(51, val_split=0.5, test_split=0.5, seed=0, labels=labels)
+    s = partition_rows(51, val_split=0.5, test_split=0.5, seed=0, labels=labels)
     assert 50 in s["train"]
 
 
@@ -232,7 +232,7 @@ def test_the_linear_time_split_is_the_defined_split():
             labels = labels * 7 - 3  # gaps and negative labels
         elif case % 3 == 2:
             labels = np.array([f"class-{v}" for v in labels])  # text labels
-        got = split_indices(n, val_split=0.15, test_split=0.2, seed=case, labels=labels)
+        got = partition_rows(n, val_split=0.15, test_split=0.2, seed=case, labels=labels)
         want = reference_split(n, 0.15, 0.2, case, labels)
         assert {k: v.tolist() for k, v in got.items()} == want
         assert all(v.dtype == np.int64 for v in got.values())

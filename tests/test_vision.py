@@ -31,10 +31,15 @@ from dmzoo.core.errors import (
     NotPreparedError,
     SplitMismatchError,
 )
-from dmzoo.plugins.vision import fixtures
+from dmzoo.core.partition import partition_rows
+from dmzoo.plugins.vision import formats
 from dmzoo.plugins.vision.augment import RandomCropFlip
-from dmzoo.plugins.vision.formats import read_cifar_archive, read_idx
-from dmzoo.plugins.vision.splits import split_indices
+from dmzoo.plugins.vision.cifar.datamodule import (
+    CIFAR10DataModule,
+    CIFAR100DataModule,
+    read_cifar_archive,
+)
+from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule, idx_bytes, read_idx
 from support.http_server import FileServer
 from support.real_data import MNIST_REAL as REAL
 from support.real_data import shared_mnist
@@ -74,8 +79,8 @@ def mnist_env(tmp_path_factory):
     test_images = np.frombuffer(gzip.decompress(real["t10k-images-idx3-ubyte.gz"]),
                                 np.uint8, offset=16).reshape(-1, 28, 28)
     train_images = np.tile(test_images, (6, 1, 1))  # real-looking digits, 60,000 of them
-    files = {**real, "train-images-idx3-ubyte.gz": fixtures.gzip_bytes(
-        fixtures.idx_bytes(train_images))}
+    files = {**real, "train-images-idx3-ubyte.gz": formats.gzip_bytes(
+        idx_bytes(train_images))}
     with FileServer(root / "srv") as server:
         table = root / "checksums.tsv"
         serve(server, "mnist", files, table, generated=("train-images-idx3-ubyte.gz",))
@@ -96,8 +101,8 @@ def cifar_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("cifar")
     out = {}
     with FileServer(root / "srv") as server:
-        for name in ("cifar10", "cifar100"):
-            files = fixtures.upstream_files(name, n_train=600, n_test=100, seed=1)
+        for name, cls in (("cifar10", CIFAR10DataModule), ("cifar100", CIFAR100DataModule)):
+            files = cls.upstream_files(n_train=600, n_test=100, seed=1)
             table = root / f"{name}.tsv"
             serve(server, name, files, table)
             prepare(name, server, table, root / name)
@@ -148,7 +153,7 @@ def test_prepare_from_decompressed_files_under_both_names(mnist_env, tmp_path):
         stem = name[:-3]
         original = stem.rsplit("-idx", 1)[0] + ".idx" + stem.rsplit("-idx", 1)[1]
         (folder / original).write_bytes(gzip.decompress((shared_mnist() / name).read_bytes()))
-    raw_train = fixtures.idx_bytes(mnist_env["train_images"])
+    raw_train = idx_bytes(mnist_env["train_images"])
     (folder / "train-images-idx3-ubyte").write_bytes(raw_train)  # torchvision's name
     table = tmp_path / "t.tsv"
     table.write_text(f"mnist/train-images-idx3-ubyte\t{len(raw_train)}\t"
@@ -198,11 +203,12 @@ def test_mean_std_are_computed_from_training_pixels(mnist_env):
 # -- splits ----------------------------------------------------------------------------------
 def test_split_is_disjoint_complete_and_sized():
     for val_split, n_val in ((0.1, 6000), (5000, 5000), (0, 0), (0.25, 15000)):
-        train, val = split_indices(60000, val_split, seed=3)
+        rows = partition_rows(60000, val_split=val_split, test_split=None, seed=3)
+        train, val = rows["train"], rows["val"]
         assert len(val) == n_val and len(train) == 60000 - n_val
         assert not np.intersect1d(train, val).size
         assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(60000))
-    a, b = split_indices(60000, 0.1, 3)[1], split_indices(60000, 0.1, 4)[1]
+    a, b = (partition_rows(60000, val_split=0.1, test_split=None, seed=s)["val"] for s in (3, 4))
     assert not np.array_equal(a, b)
 
 
@@ -452,19 +458,19 @@ def test_setup_before_prepare_says_what_to_do(tmp_path):
 
 def idx_file(tmp_path, data: bytes, gz=True) -> Path:
     path = tmp_path / "f.gz"
-    path.write_bytes(fixtures.gzip_bytes(data) if gz else data)
+    path.write_bytes(formats.gzip_bytes(data) if gz else data)
     return path
 
 
 def test_corrupt_idx_files(tmp_path):
-    good = fixtures.idx_bytes(np.zeros((5, 28, 28), np.uint8))
+    good = idx_bytes(np.zeros((5, 28, 28), np.uint8))
     assert read_idx(idx_file(tmp_path, good), item_shape=(28, 28)).shape == (5, 28, 28)
     assert read_idx(idx_file(tmp_path, good, gz=False), item_shape=(28, 28), count=5).shape[0] == 5
     cases = {
         "truncated": good[:-10],
         "trailing bytes": good + b"\0",
         "magic": b"\0\0\x09\x03" + good[4:],
-        "shape": fixtures.idx_bytes(np.zeros((5, 28, 27), np.uint8)),
+        "shape": idx_bytes(np.zeros((5, 28, 27), np.uint8)),
         "not an IDX": b"<html>quota</html>",
     }
     for why, data in cases.items():
@@ -473,13 +479,13 @@ def test_corrupt_idx_files(tmp_path):
         assert "x.idx" in str(info.value), why
     with pytest.raises(DataFormatError, match="expected"):
         read_idx(idx_file(tmp_path, good), item_shape=(28, 28), count=6)
-    (tmp_path / "cut.gz").write_bytes(fixtures.gzip_bytes(good)[:-20])  # broken gzip stream
+    (tmp_path / "cut.gz").write_bytes(formats.gzip_bytes(good)[:-20])  # broken gzip stream
     with pytest.raises(DataFormatError, match="decompress"):
         read_idx(tmp_path / "cut.gz", item_shape=(28, 28))
 
 
 def test_corrupt_mnist_fails_prepare_and_leaves_cache_intact(tmp_path, file_server):
-    good = fixtures.upstream_files("mnist", n_train=30, n_test=10)
+    good = MNISTDataModule.upstream_files(n_train=30, n_test=10)
     table = tmp_path / "t.tsv"
     serve(file_server, "mnist", good, table)
     dm = prepare("mnist", file_server, table, tmp_path / "data", batch_size=5)
@@ -488,14 +494,14 @@ def test_corrupt_mnist_fails_prepare_and_leaves_cache_intact(tmp_path, file_serv
     # same data dir, a spec whose upstream label file has an out-of-range label
     bad = dict(good)
     labels = np.full(30, 12, np.uint8)
-    bad["train-labels-idx1-ubyte.gz"] = fixtures.gzip_bytes(fixtures.idx_bytes(labels))
+    bad["train-labels-idx1-ubyte.gz"] = formats.gzip_bytes(idx_bytes(labels))
     serve(file_server, "fashion_mnist", bad, tmp_path / "b.tsv")
     with pytest.raises(DataFormatError, match="out of range"):
         prepare("fashion_mnist", file_server, tmp_path / "b.tsv", tmp_path / "data")
     spec = dmzoo.get_spec("fashion_mnist")
     assert not storage.is_prepared(spec, tmp_path / "data")
     mismatch = dict(good)
-    mismatch["t10k-labels-idx1-ubyte.gz"] = fixtures.gzip_bytes(fixtures.idx_bytes(np.zeros(9, np.uint8)))
+    mismatch["t10k-labels-idx1-ubyte.gz"] = formats.gzip_bytes(idx_bytes(np.zeros(9, np.uint8)))
     serve(file_server, "kmnist", mismatch, tmp_path / "k.tsv")
     with pytest.raises(DataFormatError, match="10 images but 9 labels"):
         prepare("kmnist", file_server, tmp_path / "k.tsv", tmp_path / "data")
@@ -505,7 +511,7 @@ def test_corrupt_mnist_fails_prepare_and_leaves_cache_intact(tmp_path, file_serv
 
 
 def cifar_tar(members: dict[str, bytes]) -> bytes:
-    return fixtures.tar_gz_bytes(members)
+    return formats.tar_gz_bytes(members)
 
 
 def test_cifar_archive_member_sizes_validated(tmp_path):
@@ -537,10 +543,10 @@ def test_cifar_archive_member_sizes_validated(tmp_path):
 
 def test_cifar_bad_labels_fail_prepare(tmp_path, file_server):
     rng = np.random.default_rng(0)
-    train = fixtures.random_split(20, (3, 32, 32), 10, rng)
+    train = formats.random_images(20, (3, 32, 32), 10, rng)
     labels = train[1].copy()
     labels[3] = 10  # CIFAR-10 has classes 0..9
-    files = {"cifar-10-binary.tar.gz": fixtures.cifar10_archive((train[0], labels), train)}
+    files = {"cifar-10-binary.tar.gz": CIFAR10DataModule.archive_bytes((train[0], labels), train)}
     serve(file_server, "cifar10", files, tmp_path / "t.tsv")
     with pytest.raises(DataFormatError, match="label 10 is out of range for 10 classes"):
         prepare("cifar10", file_server, tmp_path / "t.tsv", tmp_path / "data")
@@ -548,7 +554,7 @@ def test_cifar_bad_labels_fail_prepare(tmp_path, file_server):
 
 
 def test_damaged_cache_is_reported(tmp_path, file_server):
-    files = fixtures.upstream_files("mnist", n_train=30, n_test=10)
+    files = MNISTDataModule.upstream_files(n_train=30, n_test=10)
     serve(file_server, "mnist", files, tmp_path / "t.tsv")
     dm = prepare("mnist", file_server, tmp_path / "t.tsv", tmp_path / "data")
     folder = storage.prepared_dir(dm.spec, tmp_path / "data")

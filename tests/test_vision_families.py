@@ -25,8 +25,9 @@ from test_vision import all_batches, prepare, serve
 import dmzoo
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, DmzooError, InvalidArgumentError
-from dmzoo.plugins.vision import fixtures
+from dmzoo.plugins.vision import formats
 from dmzoo.plugins.vision.emnist import datamodule as emnist
+from dmzoo.plugins.vision.mnist.datamodule import idx_bytes
 from dmzoo.plugins.vision.resized_crop import RandomResizedCropFlip
 from dmzoo.plugins.vision.stl10 import datamodule as stl10
 from dmzoo.plugins.vision.svhn import datamodule as svhn
@@ -133,14 +134,14 @@ def corrupt_middle(data: bytes) -> bytes:
     ("letters label 0", "out of range 1-26"),
 ])
 def test_emnist_bad_archive_fails_prepare_cleanly(tmp_path, file_server, case, match):
-    labels = fixtures.gzip_bytes(fixtures.idx_bytes(np.zeros(10, np.uint8)))
+    labels = formats.gzip_bytes(idx_bytes(np.zeros(10, np.uint8)))
     data = {
         "truncated": emnist.archive_bytes()[:-5000],
         "corrupt member": corrupt_middle(emnist.archive_bytes()),
         "missing member": emnist_zip(drop="emnist-digits-test-labels-idx1-ubyte.gz"),
         # 9 labels for the 10 test images of 'mnist'
         "wrong member size": emnist_zip({"emnist-mnist-test-labels-idx1-ubyte.gz":
-                                         fixtures.gzip_bytes(fixtures.idx_bytes(np.zeros(9, np.uint8)))}),
+                                         formats.gzip_bytes(idx_bytes(np.zeros(9, np.uint8)))}),
         "letters label 0": emnist_zip({"emnist-letters-test-labels-idx1-ubyte.gz": labels}),
     }[case]
     with pytest.raises(DmzooError, match=match):
@@ -259,7 +260,7 @@ def stl_archive(**members: bytes) -> bytes:
     good = stl10.archive_bytes()
     names = ("test_X.bin", "test_y.bin", "train_X.bin", "train_y.bin", "unlabeled_X.bin")
     parts = {n: members.get(n.replace(".", "_"), stl_member(good, n)) for n in names}
-    return fixtures.tar_gz_bytes({f"stl10_binary/{n}": v for n, v in parts.items() if v})
+    return formats.tar_gz_bytes({f"stl10_binary/{n}": v for n, v in parts.items() if v})
 
 
 @pytest.mark.parametrize("case, match", [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,9 @@ import numpy as np
 from dmzoo.core import usercache
 from dmzoo.core.datamodule import DataModule
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.core.options import LOADER_OPTIONS, check_loader_options
+from dmzoo.core.partition import partition_rows
 from dmzoo.plugins.tabular.datamodule import TabularBase  # pandas/pyarrow: datasets needs them
-from dmzoo.plugins.tabular.splits import split_indices
 from dmzoo.plugins.vision.image_folder.images import CachedImageDataModule, Listing
 
 from .source import (
@@ -47,7 +48,7 @@ from .spec import HUGGINGFACE
 
 IMAGE_ONLY = ("image_key", "image_size", "mode", "resize", "on_error", "prepare_workers",
               "augment", "train_transforms", "val_transforms", "test_transforms",
-              "device_transforms", "multiprocessing_context")
+              "device_transforms", "multiprocessing_context", "device")
 TABULAR_ONLY = ("task", "categorical", "numerical", "missing", "stratify")
 SOURCE = ("path", "name", "data_files", "revision", "cache_dir")
 
@@ -85,44 +86,6 @@ class HuggingFaceDataModule(DataModule):
         obj._opened = opened
         return obj
 
-    def __init__(
-        self,
-        path: str | None = None,
-        name: str | None = None,
-        *,
-        data_files: Any = None,
-        revision: str | None = None,
-        cache_dir: str | None = None,
-        image_key: str | None = None,
-        label_key: str | None = None,
-        image_size: int | tuple[int, int] | None = None,
-        mode: str = "RGB",
-        resize: str = "crop",
-        on_error: str = "raise",
-        prepare_workers: int | None = None,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-        task: str | None = None,
-        categorical: Sequence[str] | None = None,
-        numerical: Sequence[str] | None = None,
-        missing: str = "impute",
-        stratify: bool | None = None,
-        val_split: int | float = 0.1,
-        test_split: int | float = 0.2,
-        data_dir: str | Path | None = None,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool | None = None,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool | None = None,
-        drop_last: bool = False,
-    ) -> None:
-        raise AssertionError("unreachable: __new__ returns a variant")  # pragma: no cover
 
     # -- shared by both variants ---------------------------------------------------------
     def _source_args(self, bound: dict[str, Any], refused: Sequence[str], kind: str) -> None:
@@ -179,12 +142,15 @@ def _unlabelled(data: Any, key: str) -> bool:
 def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Every argument of the facade's signature, defaults applied (unknown ones refused)."""
     try:
-        bound = _SIGNATURE.bind(None, *args, **kwargs)
+        bound = _SIGNATURE.bind(*args, **kwargs)
     except TypeError as exc:
         raise InvalidArgumentError(f"huggingface: {exc}") from None
     bound.apply_defaults()
     out = dict(bound.arguments)
-    out.pop("self")
+    options = {k: out[k] for k in LOADER_OPTIONS if k in out}
+    if options["pin_memory"] is None:  # None: the variant's own default
+        del options["pin_memory"]
+    check_loader_options(**options)  # before the dataset is opened
     return out
 
 
@@ -196,8 +162,31 @@ def _open(args: dict[str, Any]) -> Any:
                         revision=args["revision"], cache_dir=args["cache_dir"])
 
 
-_SIGNATURE = inspect.signature(HuggingFaceDataModule.__init__)
-_DEFAULTS = {k: p.default for k, p in _SIGNATURE.parameters.items() if k != "self"}
+def _facade_signature() -> inspect.Signature:
+    """The dataset source, then every image option (``image_folder``'s) and every table
+    option (``tabular``'s) not already named; ``normalize`` and ``pin_memory`` default to
+    None (each variant's own default), ``image_size`` to None (required for images)."""
+    P = inspect.Parameter
+    source = [P("path", P.POSITIONAL_OR_KEYWORD, default=None, annotation="str | None"),
+              P("name", P.POSITIONAL_OR_KEYWORD, default=None, annotation="str | None")]
+    source += [P(k, P.KEYWORD_ONLY, default=None, annotation=a) for k, a in (
+        ("data_files", "Any"), ("revision", "str | None"), ("cache_dir", "str | None"),
+        ("image_key", "str | None"), ("label_key", "str | None"))]
+    described = list(inspect.signature(TabularBase.describe_rows).parameters.values())[2:]
+    options: dict[str, inspect.Parameter] = {}
+    for p in [*inspect.signature(CachedImageDataModule).parameters.values(),  # images first:
+              *(p for p in described if p.name != "classes"),  # their defaults win
+              *inspect.signature(TabularBase).parameters.values()]:
+        options.setdefault(p.name, p.replace(kind=P.KEYWORD_ONLY))
+    for name in ("normalize", "pin_memory"):
+        options[name] = options[name].replace(default=None, annotation="bool | None")
+    options["image_size"] = options["image_size"].replace(default=None)
+    return inspect.Signature([*source, *options.values()])
+
+
+_SIGNATURE = _facade_signature()
+_DEFAULTS = {k: p.default for k, p in _SIGNATURE.parameters.items()}
+HuggingFaceDataModule.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
 
 
 class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
@@ -212,19 +201,17 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         if bound["image_size"] is None:
             raise InvalidArgumentError("huggingface image datasets need image_size=(H, W) "
                                        "(decoded once at that size into dmzoo's cache)")
-        vision = {k: bound[k] for k in ("image_size", "mode", "resize", "on_error",
-                                         "prepare_workers", "augment", "train_transforms",
-                                         "val_transforms", "test_transforms",
-                                         "device_transforms", "multiprocessing_context",
-                                         "val_split", "test_split", "data_dir", "batch_size",
-                                         "num_workers", "seed", "shuffle", "drop_last")}
-        CachedImageDataModule.__init__(
-            self, normalize=bool(bound["normalize"]),
-            pin_memory=True if bound["pin_memory"] is None else bound["pin_memory"], **vision)
+        vision = {k: bound[k] for k in inspect.signature(CachedImageDataModule).parameters
+                  if k in bound}
+        CachedImageDataModule.__init__(self, **{
+            **vision, "normalize": bool(bound["normalize"]),
+            "pin_memory": True if bound["pin_memory"] is None else bound["pin_memory"]})
 
     def _columns(self) -> tuple[str, str]:
         features = self.dataset()[self.stages()["train"]].features
-        return image_column(features, self.image_key), label_column(features, self.label_key)
+        image = image_column(features, self.image_key)
+        assert image is not None  # this variant was chosen because there is one
+        return image, label_column(features, self.label_key)
 
     def cache_key(self) -> str:
         """From the datasets' own fingerprints: no image is read to find the entry."""
@@ -238,7 +225,10 @@ class HuggingFaceImageDataModule(HuggingFaceDataModule, CachedImageDataModule):
         image_key, label_key = self._columns()
         train = self.dataset()[self.stages()["train"]]
         feature = train.features[label_key]
-        images, names, labels, parts = [], [], [], {}
+        images: list[ArrowImages] = []
+        names: list[str] = []
+        labels: list[np.ndarray] = []
+        parts: dict[str, tuple[int, int]] = {}
         for stage, split in self.stages().items():
             data = self.dataset()[split]
             column = ArrowImages(data, image_key)
@@ -270,18 +260,13 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         bound = _bind(args, kwargs)
-        TabularBase.__init__(self)
-        self.save_hyperparameters(ignore=["train_transforms", "val_transforms", "test_transforms"])
         self._source_args(bound, IMAGE_ONLY, "tabular")
-        self.configure(target=bound["label_key"], task=bound["task"],
-                       categorical=bound["categorical"], numerical=bound["numerical"],
-                       val_split=bound["val_split"], test_split=bound["test_split"],
-                       stratify=bound["stratify"], seed=bound["seed"],
-                       batch_size=bound["batch_size"], num_workers=bound["num_workers"],
-                       drop_last=bound["drop_last"], shuffle=bound["shuffle"],
-                       pin_memory=bool(bound["pin_memory"]),
-                       normalize=True if bound["normalize"] is None else bound["normalize"],
-                       missing=bound["missing"])
+        tabular = {k: bound[k] for k in inspect.signature(TabularBase).parameters if k in bound}
+        TabularBase.__init__(self, **{
+            **tabular, "pin_memory": bool(bound["pin_memory"]),
+            "normalize": True if bound["normalize"] is None else bound["normalize"]})
+        self.describe_rows(target=bound["label_key"], task=bound["task"],
+                           categorical=bound["categorical"], numerical=bound["numerical"])
         self._given_val: tuple[int, int] | None = None
 
     def _frame(self, split: str) -> Any:
@@ -324,7 +309,7 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
             raise DataFormatError(f"{total - n} row(s) were dropped (missing target or, with "
                                   "missing='drop', holes) from a dataset with a validation split; "
                                   "use missing='impute' or clean the dataset")
-        cut = split_indices(n_train, val_split=0, seed=self.seed,
+        cut = partition_rows(n_train, val_split=0, seed=self.seed,
                             labels=None if labels is None else labels[:n_train],
                             test_split=None if fixed_test else self.test_split)
         return {"train": cut["train"], "val": np.arange(n_train, total), "test": cut["test"]}

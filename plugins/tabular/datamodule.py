@@ -21,7 +21,7 @@ import dmzoo.plugins.tabular.extra  # noqa: F401  (first: names the pip extra if
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,13 +36,14 @@ from dmzoo.core.errors import (
     SplitMismatchError,
 )
 from dmzoo.core.fastloader import ArrayDataset, make_loader
+from dmzoo.core.options import check_loader_options, inherit_signature
+from dmzoo.core.partition import partition_rows
 from dmzoo.core.splits import fingerprint
 
 from . import warm_cache
 from .preprocess import MISSING_POLICIES, Preprocessor, natural_sort
 from .schema import TASKS, Columns, Schema, normalize_columns, resolve_schema
 from .sources import XY_TARGET, check_encoding, is_path_like, is_path_list, to_frame
-from .splits import split_indices
 
 log = logging.getLogger("dmzoo.tabular")
 
@@ -62,21 +63,39 @@ class SupervisedBatch:
         return (inputs, batch[TARGET_KEY]) if TARGET_KEY in batch else inputs
 
 
+class Fitted(NamedTuple):
+    """The state ``setup()`` builds, typed as present."""
+
+    preprocessor: Preprocessor
+    arrays: dict[str, np.ndarray]
+    indices: dict[str, np.ndarray]
+    head: pd.DataFrame
+
+
 class TabularBase(DataModule):
     """Splitting, preprocessing, loaders and metadata shared by every tabular datamodule.
 
-    Subclasses implement :meth:`load_frames` (where the rows come from) and call
-    :meth:`configure` from their ``__init__``.
+    Subclasses implement :meth:`load_frames` (where the rows come from); one that adds a
+    constructor option forwards the rest (``def __init__(self, data_dir=None, *args,
+    **options)``) and still shows every parameter (:func:`~dmzoo.core.options.inherit_signature`).
     """
 
-    def configure(
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        inherit_signature(cls)
+
+    #: what the rows are: set as class attributes by a table's class, or by ``__init__``
+    #: from the user's arguments (:class:`TabularDataModule`) before calling this one
+    target: str | None = None
+    task_arg: str | None = None
+    categorical_arg: list[str] | None = None
+    numerical_arg: list[str] | None = None
+    classes_arg: list[str] | None = None
+    #: arguments never saved as hyperparameters (in-memory tables would be pickled)
+    unsaved_args: tuple[str, ...] = ()
+
+    def __init__(
         self,
-        *,
-        target: str | None,
-        task: str | None = None,
-        categorical: Sequence[str] | None = None,
-        numerical: Sequence[str] | None = None,
-        classes: Sequence[str] | None = None,
         val_split: float | int = 0.1,
         test_split: float | int = 0.2,
         stratify: bool | None = None,
@@ -90,25 +109,15 @@ class TabularBase(DataModule):
         missing: str = "impute",
     ) -> None:
         """Check the cheap arguments now, so a typo fails before any file is read."""
-        if task is not None and task not in TASKS:
-            raise InvalidArgumentError(f"task must be one of {TASKS} or None (inferred), got {task!r}")
+        check_loader_options(val_split=val_split, test_split=test_split, seed=seed,
+                             batch_size=batch_size, num_workers=num_workers, drop_last=drop_last,
+                             shuffle=shuffle, pin_memory=pin_memory)
         if missing not in MISSING_POLICIES:
             raise InvalidArgumentError(f"missing must be 'impute', 'error' or 'drop', got {missing!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidArgumentError(f"batch_size must be a positive int, got {batch_size!r}")
-        if not isinstance(num_workers, int) or num_workers < 0:
-            raise InvalidArgumentError(f"num_workers must be an int >= 0, got {num_workers!r}")
-        for name, value in (("val_split", val_split), ("test_split", test_split)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
-                    isinstance(value, float) and value >= 1):
-                raise InvalidArgumentError(f"{name} must be an int row count >= 0 or a fraction in "
-                                           f"[0, 1), got {value!r}")
-        self.target, self.task_arg = target, task
-        self.categorical_arg = list(categorical) if categorical is not None else None
-        self.numerical_arg = list(numerical) if numerical is not None else None
-        self.classes_arg = list(classes) if classes is not None else None
+        super().__init__()
+        self.save_hyperparameters(ignore=list(self.unsaved_args))
         self.val_split, self.test_split, self.stratify = val_split, test_split, stratify
-        self.seed, self.batch_size, self.num_workers = int(seed), batch_size, num_workers
+        self.seed, self.batch_size, self.num_workers = int(seed), int(batch_size), int(num_workers)
         self.drop_last, self.shuffle, self.pin_memory = drop_last, shuffle, pin_memory
         self.normalize, self.missing = normalize, missing
         self.preprocessor: Preprocessor | None = None
@@ -118,6 +127,18 @@ class TabularBase(DataModule):
         self._indices: dict[str, np.ndarray] = {}
         self._head: pd.DataFrame | None = None
         self._predict: dict[str, np.ndarray] | None = None
+
+    def describe_rows(self, *, target: str | None, task: str | None = None,
+                      categorical: Sequence[str] | None = None,
+                      numerical: Sequence[str] | None = None,
+                      classes: Sequence[str] | None = None) -> None:
+        """Set what the user says of the rows (None: inferred at ``setup()``)."""
+        if task is not None and task not in TASKS:
+            raise InvalidArgumentError(f"task must be one of {TASKS} or None (inferred), got {task!r}")
+        self.target, self.task_arg = target, task
+        self.categorical_arg = list(categorical) if categorical is not None else None
+        self.numerical_arg = list(numerical) if numerical is not None else None
+        self.classes_arg = list(classes) if classes is not None else None
 
     # -- subclass hooks ------------------------------------------------------------------
     def load_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -177,12 +198,12 @@ class TabularBase(DataModule):
     # -- public helpers ------------------------------------------------------------------
     def transform(self, data: Any) -> dict[str, np.ndarray]:
         """Encode new rows (a path, DataFrame...) with the fitted preprocessing, unchanged."""
-        self._require_setup()
+        fitted = self._fitted().preprocessor
         frame = to_frame(data, what="predict data") if not isinstance(data, pd.DataFrame) else data
         if len(frame) == 0:
             raise DataFormatError("predict data has no rows")
-        norm = normalize_columns(frame, self.preprocessor.schema, require_target=False)
-        return self.preprocessor.transform(norm, split="predict")
+        norm = normalize_columns(frame, fitted.schema, require_target=False)
+        return fitted.transform(norm, split="predict")
 
     @property
     def split_fingerprint(self) -> str | None:
@@ -193,8 +214,7 @@ class TabularBase(DataModule):
 
     @property
     def schema(self) -> Schema:
-        self._require_setup()
-        return self.preprocessor.schema
+        return self._fitted().preprocessor.schema
 
     @property
     def task(self) -> str:
@@ -216,18 +236,16 @@ class TabularBase(DataModule):
     @property
     def cardinalities(self) -> list[int]:
         """Embedding table size per ``x_cat`` column (codes 0 and 1 are missing and unseen)."""
-        self._require_setup()
-        return self.preprocessor.cardinalities
+        return self._fitted().preprocessor.cardinalities
 
     @property
     def classes(self) -> list[str] | None:
-        self._require_setup()
-        return list(self.preprocessor.classes) if self.task == "classification" else None
+        classes = self._fitted().preprocessor.classes
+        return list(classes) if self.task == "classification" and classes is not None else None
 
     @property
     def num_classes(self) -> int | None:
-        self._require_setup()
-        return self.preprocessor.num_classes
+        return self._fitted().preprocessor.num_classes
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -238,40 +256,38 @@ class TabularBase(DataModule):
                 "num_numerical": len(self.numerical), "num_categorical": len(self.categorical)}
 
     def split_sizes(self) -> dict[str, int]:
-        self._require_setup()
-        return {name: len(idx) for name, idx in self._indices.items()}
+        return {name: len(idx) for name, idx in self._fitted().indices.items()}
 
-    def split_indices(self, split: str) -> np.ndarray:
+    def split_rows(self, split: str) -> np.ndarray:
         """Row numbers (into the loaded table, fixed test rows last) of ``split``."""
-        self._require_setup()
-        return self._indices[self._check_split(split)].copy()
+        return self._fitted().indices[self._check_split(split)].copy()
 
     def arrays(self, split: str) -> dict[str, np.ndarray]:
         """The encoded arrays of a whole split (what the loader slices batches from)."""
-        self._require_setup()
-        idx = self._indices[self._check_split(split)]
-        return {k: v[idx] for k, v in self._arrays.items()}
+        fitted = self._fitted()
+        idx = fitted.indices[self._check_split(split)]
+        return {k: v[idx] for k, v in fitted.arrays.items()}
 
     # -- gallery protocol ---------------------------------------------------------------
     def preview(self, n: int = 5) -> list[dict[str, Any]]:
         """The first ``n`` rows as read (before encoding), for the docs gallery."""
-        self._ensure_built()
-        head = self._head.head(n).astype(object)
+        head = self._built().head.head(n).astype(object)
         return head.where(head.notna(), None).to_dict("records")
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         """Rows per class in ``split`` (every class listed); ``{}`` for a regression."""
-        self._ensure_built()
-        if self.task != "classification":
+        built, classes = self._built(), self.classes
+        if classes is None:  # a regression
             return {}
-        y = self._arrays["y"][self._indices[self._check_split(split)]]
-        counts = np.bincount(y, minlength=len(self.classes))
-        return {c: int(k) for c, k in zip(self.classes, counts, strict=False)}
+        y = built.arrays["y"][built.indices[self._check_split(split)]]
+        counts = np.bincount(y, minlength=len(classes))
+        return {c: int(k) for c, k in zip(classes, counts, strict=False)}
 
     # -- internals -------------------------------------------------------------------
     def _build(self) -> None:
         pool, fixed_test = self.load_frames()
         if self.preprocessor is None:
+            assert self.target is not None, "a tabular datamodule names its target before setup()"
             schema = resolve_schema(pool, self.target, task=self.task_arg,
                                     categorical=self.categorical_arg, numerical=self.numerical_arg)
         else:
@@ -314,7 +330,7 @@ class TabularBase(DataModule):
                    ) -> dict[str, np.ndarray]:
         """Seeded train/val(/test) rows of the pool; a source with a given validation split
         (huggingface) overrides it."""
-        return split_indices(n, val_split=self.val_split, seed=self.seed, labels=labels,
+        return partition_rows(n, val_split=self.val_split, seed=self.seed, labels=labels,
                              test_split=None if fixed_test else self.test_split)
 
     def _clean(self, data: Columns, schema: Schema, what: str) -> Columns:
@@ -336,19 +352,23 @@ class TabularBase(DataModule):
         return data if keep.all() else data.take(np.flatnonzero(keep))
 
     def _loader(self, split: str, *, shuffle: bool = False, drop_last: bool = False):
-        self._require_setup()
-        dataset = ArrayDataset(self._arrays, indices=self._indices[split])
+        fitted = self._fitted()
+        dataset = ArrayDataset(fitted.arrays, indices=fitted.indices[split])
         return make_loader(dataset, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
                            drop_last=drop_last, num_workers=self.num_workers,
                            pin_memory=self.pin_memory, transform=SupervisedBatch())
 
-    def _ensure_built(self) -> None:
+    def _built(self) -> Fitted:
+        """What ``setup()`` made, running it first if needed (the gallery protocol)."""
         if self._arrays is None:
             self.setup("fit")
+        return self._fitted()
 
-    def _require_setup(self) -> None:
-        if self._arrays is None:
+    def _fitted(self) -> Fitted:
+        """What ``setup()`` made; :class:`NotSetUpError` before it ran."""
+        if self._arrays is None or self.preprocessor is None or self._head is None:
             raise NotSetUpError(f"{type(self).__name__}: call prepare_data() and setup() first")
+        return Fitted(self.preprocessor, self._arrays, self._indices, self._head)
 
     @staticmethod
     def _check_split(split: str) -> str:
@@ -387,25 +407,15 @@ class TabularDataModule(TabularBase):
         classes: Sequence[str] | None = None,
         test_data: Any = None,
         predict_data: Any = None,
-        val_split: float | int = 0.1,
-        test_split: float | int = 0.2,
-        stratify: bool | None = None,
-        seed: int = 0,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        drop_last: bool = False,
-        shuffle: bool = True,
-        pin_memory: bool = False,
-        normalize: bool = True,
-        missing: str = "impute",
         na_values: Sequence[str] = (),
         encoding: str | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__()
-        # In-memory tables stay out of hparams (they would be pickled into checkpoints).
-        self.save_hyperparameters(ignore=[k for k, v in (("data", data), ("test_data", test_data),
-                                                         ("predict_data", predict_data))
-                                          if v is not None and not _is_paths(v)])
+        self.data, self.test_data, self.predict_data = data, test_data, predict_data
+        self.unsaved_args = tuple(k for k, v in (("data", data), ("test_data", test_data),
+                                                 ("predict_data", predict_data))
+                                  if v is not None and not _is_paths(v))
+        super().__init__(**options)
         if data is None:
             raise InvalidArgumentError("tabular needs data=: a CSV/Parquet path, a DataFrame or (X, y)")
         if target is None:
@@ -413,14 +423,10 @@ class TabularDataModule(TabularBase):
                 target = XY_TARGET
             else:
                 raise InvalidArgumentError("tabular needs target=: the name of the column to predict")
-        self.data, self.test_data, self.predict_data = data, test_data, predict_data
+        self.describe_rows(target=target, task=task, categorical=categorical,
+                           numerical=numerical, classes=classes)
         self.na_values = [str(v) for v in na_values]
         self.encoding = check_encoding(encoding)
-        self.configure(target=target, task=task, categorical=categorical, numerical=numerical,
-                       classes=classes, val_split=val_split, test_split=test_split,
-                       stratify=stratify, seed=seed, batch_size=batch_size,
-                       num_workers=num_workers, drop_last=drop_last, shuffle=shuffle,
-                       pin_memory=pin_memory, normalize=normalize, missing=missing)
 
     def prepare_data(self) -> None:
         """Nothing to download; fail early if a named file does not exist."""
@@ -468,3 +474,13 @@ def _paths(value: Any) -> list:
     if is_path_like(value):
         return [value]
     return list(value) if is_path_list(value) else []
+
+
+def tabular_fixture(folder: Path) -> dict[str, Any]:
+    """A 48-row CSV with numerical and categorical columns, for the generic ``tabular``."""
+    rows = ["size,colour,weight,label"] + [
+        f"{i % 7 + 0.5},{('red', 'green', 'blue')[i % 3]},{(i * 37) % 11 * 1.5},"
+        f"{('cat', 'dog')[(i // 2) % 2]}" for i in range(48)]
+    path = Path(folder) / "table.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return {"data": str(path), "target": "label", "batch_size": 8}

@@ -27,7 +27,7 @@ MAX_INFERRED_CLASSES = 20  # an integer target with more distinct values is a re
 class Schema:
     """The roles of the columns; JSON-safe so it can live in ``state_dict()``."""
 
-    target: str | None
+    target: str
     task: str
     numerical: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)

@@ -94,15 +94,18 @@ def restore(dm: TabularDataModule, key: str) -> bool:
 def store(dm: TabularDataModule, key: str) -> None:
     """Write ``dm``'s fresh setup under ``key`` (atomically; an existing entry is kept)."""
 
+    fitted = dm._fitted()
+
     def build(out: Path) -> None:
-        for name, array in dm._arrays.items():
+        for name, array in fitted.arrays.items():
             np.save(out / f"{name}.npy", array)
-        for name, rows in dm._indices.items():
+        for name, rows in fitted.indices.items():
             np.save(out / f"split_{name}.npy", rows)
-        head = dm._head.astype(object)
+        head = fitted.head.astype(object)
         head = head.where(head.notna(), None)
-        meta = {"format": CACHE_FORMAT, "arrays": list(dm._arrays), "splits": list(dm._indices),
-                "preprocessing": dm.preprocessor.state_dict(),
+        meta = {"format": CACHE_FORMAT, "arrays": list(fitted.arrays),
+                "splits": list(fitted.indices),
+                "preprocessing": fitted.preprocessor.state_dict(),
                 "head": {"columns": [str(c) for c in head.columns],
                          "data": head.values.tolist()}}
         (out / "meta.json").write_text(json.dumps(meta, default=str) + "\n", encoding="utf-8")

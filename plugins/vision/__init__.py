@@ -1,6 +1,6 @@
-"""Vision datamodules: MNIST family, CIFAR, EMNIST, SVHN and STL-10.
+"""Vision datamodules: MNIST family, CIFAR, EMNIST, SVHN, STL-10 and ``image_folder``.
 
-EMNIST, SVHN and STL-10 each live in one folder (``emnist/``, ``svhn/``, ``stl10/``): a
-plain-data ``spec.py`` (listed by ``specs.SPECS`` with one line) and a ``datamodule.py``
-holding the class, the upstream reader and the fixture writer.
+Each family lives in one folder (``mnist/``, ``cifar/``, ``emnist/``...): a plain-data
+``spec.py`` (listed in ``plugin.SPECS`` with one line) and a ``datamodule.py`` holding the
+classes, the upstream reader and the fixture writer. ``base.py`` is their shared base.
 """

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .datamodules import VisionDataModule
+from .base import VisionDataModule
 
 
 class JoinedTrainDataModule(VisionDataModule):
@@ -35,10 +35,10 @@ class JoinedTrainDataModule(VisionDataModule):
             return len(self._cache["train"]["labels"]) - int(self._meta["counts"][self.JOINED])  # type: ignore[index]
         return super().num_train
 
-    def split_indices(self) -> tuple[np.ndarray, np.ndarray]:
+    def train_val_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """``(train_rows, val_rows)``; the optional part's rows follow the training rows."""
         if self._split is None:
-            train, val = super().split_indices()
+            train, val = super().train_val_rows()
             if self._join():
                 total = len(self._load()["train"]["labels"])
                 train = np.concatenate([train, np.arange(self.num_train, total, dtype=train.dtype)])

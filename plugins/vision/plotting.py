@@ -16,7 +16,7 @@ import numpy as np
 from dmzoo.core.errors import MissingExtraError
 
 
-def sample_grid(images: np.ndarray, labels: Sequence[int], classes: Sequence[str], *,
+def sample_grid(images: np.ndarray, labels: Sequence[int] | np.ndarray, classes: Sequence[str], *,
                 title: str = "", path: str | Path | None = None) -> Any:
     """A grid of ``N x C x H x W`` uint8 ``images`` titled by class name; PNG at ``path``."""
     try:

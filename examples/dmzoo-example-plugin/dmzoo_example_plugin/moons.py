@@ -39,14 +39,14 @@ class MoonsDataModule(dmzoo.DataModule):
         self.batch_size, self.seed, self.predict_grid = batch_size, seed, predict_grid
         self._expected_fingerprint: str | None = None
 
-    def split_indices(self) -> tuple[np.ndarray, np.ndarray]:
+    def train_val_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Train and val row indices: a permutation drawn from ``seed``."""
         order = np.random.default_rng(self.seed + 1).permutation(self.n)
         cut = self.n - int(round(self.n * self.val_fraction))
         return np.sort(order[:cut]), np.sort(order[cut:])
 
     def split_fingerprint(self) -> str:
-        train, val = self.split_indices()
+        train, val = self.train_val_rows()
         return hashlib.sha256(train.tobytes() + b"|" + val.tobytes()).hexdigest()[:16]
 
     def setup(self, stage: str | None = None) -> None:
@@ -56,7 +56,7 @@ class MoonsDataModule(dmzoo.DataModule):
                 f"{self._expected_fingerprint}, now {self.split_fingerprint()}); "
                 "use the same n, val_fraction and seed")
         x, y = make_moons(self.n, self.noise, self.seed)
-        train, val = self.split_indices()
+        train, val = self.train_val_rows()
         self.train_set = TensorDataset(torch.from_numpy(x[train]), torch.from_numpy(y[train]))
         self.val_set = TensorDataset(torch.from_numpy(x[val]), torch.from_numpy(y[val]))
 
@@ -91,5 +91,5 @@ class MoonsDataModule(dmzoo.DataModule):
 
     def class_counts(self, split: str = "train") -> dict[str, int]:
         _, y = make_moons(self.n, self.noise, self.seed)
-        rows = dict(zip(("train", "val"), self.split_indices(), strict=True))[split]
+        rows = dict(zip(("train", "val"), self.train_val_rows(), strict=True))[split]
         return {c: int((y[rows] == i).sum()) for i, c in enumerate(self.classes)}

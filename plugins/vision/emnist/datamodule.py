@@ -23,9 +23,9 @@ import numpy as np
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
 
-from ..datamodules import VisionDataModule
-from ..fixtures import gzip_bytes, idx_bytes
-from ..formats import check_labels, read_idx, redownload
+from ..base import VisionDataModule
+from ..formats import check_labels, gzip_bytes, redownload
+from ..mnist.datamodule import idx_bytes, read_idx
 from ..npy_rows import NpyRows
 from . import spec as emnist_spec
 
@@ -96,35 +96,12 @@ class EMNISTDataModule(VisionDataModule):
     CLASSES = emnist_spec.SPLITS[emnist_spec.DEFAULT_SPLIT][2]
     AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 28, "padding": 2, "flip": 0.0}
 
-    def __init__(
-        self,
-        data_dir: str | Path | None = None,
-        val_split: int | float = 0.1,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool = False,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool = True,
-        drop_last: bool = False,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-        split: str = emnist_spec.DEFAULT_SPLIT,
-    ) -> None:
+    def __init__(self, *args: Any, split: str = emnist_spec.DEFAULT_SPLIT, **options: Any) -> None:
         if split not in emnist_spec.SPLITS:
             raise InvalidArgumentError(f"split must be one of {', '.join(emnist_spec.SPLITS)}, "
                                        f"got {split!r}")
         self.split = split  # read by num_train during the base constructor's val_split check
-        super().__init__(data_dir=data_dir, val_split=val_split, batch_size=batch_size,
-                         num_workers=num_workers, normalize=normalize, seed=seed, shuffle=shuffle,
-                         pin_memory=pin_memory, drop_last=drop_last, augment=augment,
-                         train_transforms=train_transforms, val_transforms=val_transforms,
-                         test_transforms=test_transforms, device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context)
+        super().__init__(*args, **options)
         self.classes = list(emnist_spec.SPLITS[split][2])
 
     @property

@@ -10,7 +10,6 @@ cannot read is reported, never silently dropped.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ def _visible_dirs(folder: Path) -> list[Path]:
 
 def _class_files(class_dir: Path) -> list[str]:
     """Every non-hidden file under ``class_dir``, in torchvision's sorted walk order."""
-    found = []
+    found: list[str] = []
     for dirpath, dirnames, filenames in sorted(os.walk(class_dir, followlinks=True)):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         if any(part.startswith(".") for part in Path(dirpath).relative_to(class_dir).parts):
@@ -81,7 +80,8 @@ def scan(root: str | Path) -> tuple[list[str], dict[str, list[tuple[str, int]]]]
         if unknown:
             raise DataFormatError(f"{folder} has class folder(s) not in {where}: "
                                   f"{', '.join(unknown)}; every class needs training images")
-        rows, empty = [], []
+        rows: list[tuple[str, int]] = []
+        empty: list[str] = []
         for d in dirs:
             files = _class_files(d)
             if not files:
@@ -114,49 +114,19 @@ class ImageFolderDataModule(CachedImageDataModule):
 
     CACHE_NAME = "image_folder"
 
-    def __init__(
-        self,
-        root: str | Path | None = None,
-        image_size: int | tuple[int, int] | None = None,
-        *,
-        mode: str = "RGB",
-        resize: str = "crop",
-        on_error: str = "raise",
-        prepare_workers: int | None = None,
-        val_split: int | float = 0.1,
-        test_split: int | float = 0.2,
-        data_dir: str | Path | None = None,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool = False,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool = True,
-        drop_last: bool = False,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-    ) -> None:
+    def __init__(self, root: str | Path | None = None,
+                 image_size: int | tuple[int, int] | None = None, **options: Any) -> None:
+        super().__init__(image_size=image_size, **options)
         if root is None:
             raise InvalidArgumentError("image_folder needs root=: a folder with one subfolder "
                                        "per class")
-        super().__init__(image_size=image_size, mode=mode, resize=resize, on_error=on_error,
-                         prepare_workers=prepare_workers, val_split=val_split,
-                         test_split=test_split, data_dir=data_dir, batch_size=batch_size,
-                         num_workers=num_workers, normalize=normalize, seed=seed,
-                         shuffle=shuffle, pin_memory=pin_memory, drop_last=drop_last,
-                         augment=augment, train_transforms=train_transforms,
-                         val_transforms=val_transforms, test_transforms=test_transforms,
-                         device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context)
         self.root = Path(root).expanduser().resolve()
 
     def listing(self) -> Listing:
         classes, parts = scan(self.root)
-        sources, labels, ranges = [], [], {}
+        sources: list[str] = []
+        labels: list[int] = []
+        ranges: dict[str, tuple[int, int]] = {}
         for part in ("train", "val", "test"):
             if part in parts:
                 ranges[part] = (len(sources), len(sources) + len(parts[part]))

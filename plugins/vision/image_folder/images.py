@@ -30,13 +30,14 @@ from dmzoo.core.errors import (
     NotPreparedError,
 )
 from dmzoo.core.fastloader import ArrayDataset
+from dmzoo.core.options import check_loader_options
+from dmzoo.core.partition import partition_rows
 from dmzoo.core.splits import fingerprint
 from dmzoo.core.storage.prepare import auto_quiet
-from dmzoo.plugins.tabular.splits import split_indices
 
 from ..augment import RandomCropFlip
+from ..base import VisionDataModule
 from ..compat import PerSampleDataset
-from ..datamodules import VisionDataModule
 from ..plotting import sample_grid
 from .decode import MODES, RESIZE_RULES, channel_moments, decode, decode_all
 
@@ -68,13 +69,6 @@ def image_size_arg(image_size: Any) -> tuple[int, int] | None:
         raise InvalidArgumentError(f"image_size must be None, an int or (height, width) of "
                                    f"positive ints, got {image_size!r}")
     return size  # type: ignore[return-value]
-
-
-def _fraction(value: Any, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
-            isinstance(value, float) and value >= 1):
-        raise InvalidArgumentError(f"{name} must be an int count >= 0 or a fraction in [0, 1), "
-                                   f"got {value!r}")
 
 
 def bad_files_message(bad: Sequence[str], total: int) -> str:
@@ -122,53 +116,25 @@ class CachedImageDataModule(VisionDataModule):
 
     CACHE_NAME = ""
 
-    def __init__(
-        self,
-        *,
-        image_size: int | tuple[int, int] | None,
-        mode: str = "RGB",
-        resize: str = "crop",
-        on_error: str = "raise",
-        prepare_workers: int | None = None,
-        val_split: int | float = 0.1,
-        test_split: int | float = 0.2,
-        data_dir: str | Path | None = None,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool = False,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool = True,
-        drop_last: bool = False,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-    ) -> None:
+    def __init__(self, *, image_size: int | tuple[int, int] | None, mode: str = "RGB",
+                 resize: str = "crop", on_error: str = "raise", prepare_workers: int | None = None,
+                 test_split: int | float = 0.2, **options: Any) -> None:
+        check_loader_options(test_split=test_split)
         self.image_size = image_size_arg(image_size)
         for name, value, allowed in (("mode", mode, tuple(MODES)), ("resize", resize, RESIZE_RULES),
                                      ("on_error", on_error, ON_ERROR)):
             if value not in allowed:
                 raise InvalidArgumentError(f"{name} must be one of {', '.join(map(repr, allowed))}, "
                                            f"got {value!r}")
-        _fraction(val_split, "val_split")
-        _fraction(test_split, "test_split")
         if prepare_workers is not None and (not isinstance(prepare_workers, int)
                                             or prepare_workers < 1):
             raise InvalidArgumentError(f"prepare_workers must be None (all cores) or an int >= 1, "
                                        f"got {prepare_workers!r}")
-        if augment and self.image_size is not None and self.image_size[0] != self.image_size[1]:
+        super().__init__(**options)
+        if self.augment and self.image_size is not None and self.image_size[0] != self.image_size[1]:
             raise InvalidArgumentError(f"augment=True needs a square image_size for now, got "
                                        f"{self.image_size}; use train_transforms instead")
-        super().__init__(data_dir=data_dir, val_split=0.0, batch_size=batch_size,
-                         num_workers=num_workers, normalize=normalize, seed=seed, shuffle=shuffle,
-                         pin_memory=pin_memory, drop_last=drop_last, augment=augment,
-                         train_transforms=train_transforms, val_transforms=val_transforms,
-                         test_transforms=test_transforms, device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context)
-        self.val_split, self.test_split = val_split, test_split
+        self.test_split = test_split
         self.mode, self.resize, self.on_error = mode, resize, on_error
         self.prepare_workers = prepare_workers
         self.dims = (MODES[mode], *self.image_size) if self.image_size else None
@@ -282,14 +248,14 @@ class CachedImageDataModule(VisionDataModule):
             labels = self._load()["all"]["labels"]
             parts = {p: np.arange(*r) for p, r in self._meta["parts"].items()}
             pool = parts["train"]
-            cut = split_indices(len(pool), seed=self.seed, labels=labels[pool],
+            cut = partition_rows(len(pool), seed=self.seed, labels=labels[pool],
                                 val_split=0 if "val" in parts else self.val_split,
                                 test_split=None if "test" in parts else self.test_split)
             self._splits = {p: parts[p] if p in parts and p != "train" else pool[cut[p]]
                             for p in PARTS}
         return self._splits
 
-    def split_indices(self) -> tuple[np.ndarray, np.ndarray]:
+    def train_val_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """``(train_rows, val_rows)``, as the vision datamodules return them."""
         return self.splits()["train"], self.splits()["val"]
 

@@ -21,8 +21,7 @@ import numpy as np
 
 from dmzoo.core.errors import DataFormatError
 
-from ..fixtures import tar_gz_bytes
-from ..formats import check_labels, redownload
+from ..formats import check_labels, redownload, tar_gz_bytes
 from ..joined import JoinedTrainDataModule
 from ..npy_rows import NpyRows
 from ..resized_crop import RandomResizedCropFlip
@@ -159,31 +158,8 @@ class STL10DataModule(JoinedTrainDataModule):
     AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 96, "scale": (0.08, 1.0),
                                             "ratio": (3 / 4, 4 / 3), "flip": 0.5}
 
-    def __init__(
-        self,
-        data_dir: str | Path | None = None,
-        val_split: int | float = 0.1,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool = False,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool = True,
-        drop_last: bool = False,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-        unlabeled: bool = False,
-    ) -> None:
-        super().__init__(data_dir=data_dir, val_split=val_split, batch_size=batch_size,
-                         num_workers=num_workers, normalize=normalize, seed=seed, shuffle=shuffle,
-                         pin_memory=pin_memory, drop_last=drop_last, augment=augment,
-                         train_transforms=train_transforms, val_transforms=val_transforms,
-                         test_transforms=test_transforms, device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context)
+    def __init__(self, *args: Any, unlabeled: bool = False, **options: Any) -> None:
+        super().__init__(*args, **options)
         self.unlabeled = bool(unlabeled)
 
     def _join(self) -> bool:

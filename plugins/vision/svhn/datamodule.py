@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -105,31 +105,8 @@ class SVHNDataModule(JoinedTrainDataModule):
     AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 32, "padding": 4, "flip": 0.0}
     JOINED = "extra"
 
-    def __init__(
-        self,
-        data_dir: str | Path | None = None,
-        val_split: int | float = 0.1,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool = False,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool = True,
-        drop_last: bool = False,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-        extra: bool = False,
-    ) -> None:
-        super().__init__(data_dir=data_dir, val_split=val_split, batch_size=batch_size,
-                         num_workers=num_workers, normalize=normalize, seed=seed, shuffle=shuffle,
-                         pin_memory=pin_memory, drop_last=drop_last, augment=augment,
-                         train_transforms=train_transforms, val_transforms=val_transforms,
-                         test_transforms=test_transforms, device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context)
+    def __init__(self, *args: Any, extra: bool = False, **options: Any) -> None:
+        super().__init__(*args, **options)
         self.extra = bool(extra)
 
     def _join(self) -> bool:

@@ -6,7 +6,7 @@
 
     python train.py fit --data mnist --data.batch_size 64
     python train.py fit --data dmzoo/mnist@1.0.0          # pinned version
-    python train.py fit --data dmzoo.plugins.vision.datamodules.MNISTDataModule   # class path
+    python train.py fit --data dmzoo.plugins.vision.mnist.datamodule.MNISTDataModule   # class path
     python train.py fit --config run.yaml                 # with  data: mnist
                                                           # or    data: {class_path: mnist, init_args: {...}}
 

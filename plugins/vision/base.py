@@ -1,4 +1,4 @@
-"""The vision datamodules: one base class, small per-dataset subclasses.
+"""The base of the vision datamodules; each family (``mnist/``, ``cifar/``...) subclasses it.
 
 ``prepare_data()`` downloads and verifies the upstream files (``dmzoo.core.storage``) and
 converts them once into a uint8 cache: ``{train,test}_images.npy`` (N x C x H x W),
@@ -16,6 +16,7 @@ the loader (workers included) or, with a Trainer on an accelerator, on the devic
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,14 +34,13 @@ from dmzoo.core.errors import (
     SplitMismatchError,
 )
 from dmzoo.core.fastloader import ArrayDataset, Cast, Compose, Normalize, ToFloat, make_loader
-from dmzoo.core.splits import fingerprint
+from dmzoo.core.options import check_loader_options, inherit_signature
+from dmzoo.core.partition import partition_rows
+from dmzoo.core.splits import fingerprint, split_size
 
-from . import specs
 from .augment import RandomCropFlip
 from .compat import PerSampleDataset
-from .formats import channel_stats, check_labels, read_cifar_archive, read_idx
 from .plotting import sample_grid
-from .splits import split_indices, val_count
 
 CACHE_FORMAT = 1
 SPLITS = ("train", "val", "test")
@@ -119,18 +119,17 @@ class VisionDataModule(DataModule):
         multiprocessing_context: str | None = None,
         device: str | None = None,
     ) -> None:
+        check_loader_options(batch_size=batch_size, num_workers=num_workers, shuffle=shuffle,
+                             drop_last=drop_last, pin_memory=pin_memory, seed=seed,
+                             val_split=val_split)
         super().__init__()
         self.save_hyperparameters(ignore=["train_transforms", "val_transforms", "test_transforms"])
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidArgumentError(f"batch_size must be an int >= 1, got {batch_size!r}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise InvalidArgumentError(f"num_workers must be an int >= 0, got {num_workers!r}")
         self._cache: dict[str, dict[str, np.ndarray]] | None = None
         self._check_val_split(val_split)  # fail now, not at setup()
         self.data_dir = data_dir
         self.val_split = val_split
-        self.batch_size = batch_size
-        self.num_workers = num_workers
+        self.batch_size = int(batch_size)
+        self.num_workers = int(num_workers)
         self.normalize = normalize
         self.seed = int(seed)
         self.shuffle = shuffle
@@ -154,8 +153,15 @@ class VisionDataModule(DataModule):
         self._loaders: dict[str, Any] = {}  # split -> its last loader (batch keys on device)
         self._expected_split: tuple[str, dict[str, Any]] | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        inherit_signature(cls)  # a subclass adding an option still shows every parameter
+
     def _check_val_split(self, val_split: int | float) -> None:
-        val_count(self.num_train, val_split)
+        n = self.num_train
+        if split_size(val_split, n, "val_split") >= n:
+            raise InvalidArgumentError(f"val_split={val_split!r} leaves no training example out "
+                                       f"of {n}; use a smaller val_split")
 
     # -- static facts ---------------------------------------------------------------------
     @property
@@ -188,6 +194,20 @@ class VisionDataModule(DataModule):
     def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
         """``{"train"|"test": {"images": ..., "labels": ...}}`` parsed from verified files."""
         raise NotImplementedError
+
+    @classmethod
+    def upstream_files(cls, n_train: int, n_test: int, seed: int = 0,
+                       level: int = 1) -> dict[str, bytes]:
+        """Upstream-format resource files holding random images (fixtures, tests, benchmarks)."""
+        raise NotImplementedError
+
+    @classmethod
+    def fixture(cls, folder: Path, spec: Any) -> dict[str, Any]:
+        """``dmzoo check`` fixture: 50 train / 20 test random images, prepared offline."""
+        from dmzoo.testing import fixture_from_files
+
+        return fixture_from_files(spec, folder, cls.upstream_files(50, 20), batch_size=8,
+                                  val_split=0.2)
 
     @classmethod
     def build_cache(cls, files: Mapping[str, Path], out_dir: Path) -> None:
@@ -275,17 +295,19 @@ class VisionDataModule(DataModule):
         return tuple(self._meta["std"])  # type: ignore[index]
 
     # -- the split ------------------------------------------------------------------------
-    def split_indices(self) -> tuple[np.ndarray, np.ndarray]:
+    def train_val_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """``(train_rows, val_rows)`` of the upstream training set (needs the prepared cache)."""
         if self._split is None:
             self._load()
-            self._split = split_indices(self.num_train, self.val_split, self.seed)
+            rows = partition_rows(self.num_train, val_split=self.val_split, test_split=None,
+                                  seed=self.seed)
+            self._split = (rows["train"], rows["val"])
         return self._split
 
     @property
     def split_fingerprint(self) -> str:
-        """Hash of the split indices; same (version, seed, val_split) gives the same value."""
-        train, val = self.split_indices()
+        """Hash of the split's rows; same (version, seed, val_split) gives the same value."""
+        train, val = self.train_val_rows()
         return fingerprint({"train": train, "val": val})
 
     def _source(self, split: str) -> ArrayDataset:
@@ -296,18 +318,17 @@ class VisionDataModule(DataModule):
         source = ArrayDataset((part["images"], part[self._labels_key]))
         if split == "test":
             return source
-        train, val = self.split_indices()
+        train, val = self.train_val_rows()
         return source.subset(train if split == "train" else val)
 
     def setup(self, stage: str | None = None) -> None:
         """Memory-map the prepared cache and build the train/val/test datasets."""
         transforms = {"train": self.train_transforms, "val": self.val_transforms,
                       "test": self.test_transforms}
-        made = {}
+        made: dict[str, Any] = {}
         for split in SPLITS:
-            source = self._source(split)
-            made[split] = source if transforms[split] is None else PerSampleDataset(
-                source, transforms[split])
+            source, given = self._source(split), transforms[split]
+            made[split] = source if given is None else PerSampleDataset(source, given)
         self.dataset_train, self.dataset_val, self.dataset_test = (
             made["train"], made["val"], made["test"])
         self._check_split()
@@ -339,7 +360,7 @@ class VisionDataModule(DataModule):
             self.setup()
             dataset = {"train": self.dataset_train, "val": self.dataset_val,
                        "test": self.dataset_test}[split if split != "predict" else "test"]
-        common = dict(batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
+        common: dict[str, Any] = dict(batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,
                       drop_last=drop_last, num_workers=self.num_workers,
                       pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0,
                       multiprocessing_context=self.multiprocessing_context)
@@ -364,6 +385,7 @@ class VisionDataModule(DataModule):
         from dmzoo.core.resident import resident_loader
 
         rows = dataset.indices
+        assert self.device is not None  # only called with a device
         return resident_loader([a.take(rows, axis=0) for a in dataset.arrays],
                                device=self.device, batch_size=self.batch_size, shuffle=shuffle,
                                seed=self.seed, drop_last=drop_last,
@@ -397,8 +419,8 @@ class VisionDataModule(DataModule):
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Run the batch pixel transform on the device when ``device_transforms`` put it there."""
         split = self._running_split()
-        transform = self._on_device.get(split) if split else None
-        if transform is None:
+        transform = self._on_device.get(split) if split is not None else None
+        if split is None or transform is None:
             return batch
         # the batch the loader handed out last: augmentation keyed by its samples' positions
         with using_batch_key(getattr(self._loaders.get(split), "last_batch_key", None)):
@@ -417,7 +439,7 @@ class VisionDataModule(DataModule):
 
     # -- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        train, val = self.split_indices()
+        train, val = self.train_val_rows()
         return {**super().state_dict(), "split_fingerprint": self.split_fingerprint,
                 "split": {"seed": self.seed, "val_split": self.val_split, **self._split_options(),
                           "num_train": len(train), "num_val": len(val)}}
@@ -482,149 +504,18 @@ def _checked_device(device: Any) -> str | None:
         ) from None
 
 
-# -- the MNIST family ------------------------------------------------------------------------
-class _IDXDataModule(VisionDataModule):
-    """MNIST-format datasets: four IDX files, 28 x 28 grayscale, 10 classes.
+def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
+    """Exact per-channel mean and (population) std of ``N x C x H x W`` uint8 pixels / 255.
 
-    ``augment=True`` shifts each training image by up to 2 pixels in each direction
-    (zero padding 2 + random 28 x 28 crop); no flips, which would change digits/characters.
+    Uses a 256-bin histogram per channel, so it is exact and needs no float copy.
     """
-
-    DIMS = (1, 28, 28)
-    AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 28, "padding": 2, "flip": 0.0}
-
-    @classmethod
-    def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
-        out: dict[str, dict[str, np.ndarray]] = {"train": {}, "test": {}}
-        for stem, split, kind in specs.IDX_FILES:
-            shape = (28, 28) if kind == "images" else ()
-            out[split][kind] = read_idx(files[f"{stem}.gz"], item_shape=shape, name=stem,
-                                        count=(storage.expected_counts(cls.SPEC) or {}).get(split))
-        for split, arrays in out.items():
-            if len(arrays["images"]) != len(arrays["labels"]):
-                raise DataFormatError(
-                    f"{split}: {len(arrays['images'])} images but {len(arrays['labels'])} labels; "
-                    "the IDX files do not belong together: delete them and prepare again")
-            arrays["images"] = arrays["images"][:, None]  # N x 1 x 28 x 28
-            check_labels(arrays["labels"], len(cls.CLASSES), f"{split} labels")
-        return out
-
-
-class MNISTDataModule(_IDXDataModule):
-    """MNIST handwritten digits (``dmzoo.load_datamodule("mnist")``)."""
-
-    SPEC = specs.MNIST
-    CLASSES = specs.MNIST_CLASSES
-
-
-class FashionMNISTDataModule(_IDXDataModule):
-    """Fashion-MNIST clothing images (``dmzoo.load_datamodule("fashion_mnist")``)."""
-
-    SPEC = specs.FASHION_MNIST
-    CLASSES = specs.FASHION_MNIST_CLASSES
-
-
-class KMNISTDataModule(_IDXDataModule):
-    """Kuzushiji-MNIST characters (``dmzoo.load_datamodule("kmnist")``)."""
-
-    SPEC = specs.KMNIST
-    CLASSES = specs.KMNIST_CLASSES
-
-
-# -- CIFAR -----------------------------------------------------------------------------------
-class _CIFARDataModule(VisionDataModule):
-    """CIFAR binary archives: 32 x 32 RGB.
-
-    ``augment=True`` is the standard recipe: zero padding 4, random 32 x 32 crop and a
-    horizontal flip with probability 0.5, done on whole batches.
-    """
-
-    DIMS = (3, 32, 32)
-    AUGMENT: ClassVar[Mapping[str, Any]] = {"size": 32, "padding": 4, "flip": 0.5}
-    ARCHIVE: ClassVar[str] = ""
-    TRAIN_MEMBERS: ClassVar[tuple[str, ...]] = ()
-    TEST_MEMBERS: ClassVar[tuple[str, ...]] = ()
-    LABEL_BYTES: ClassVar[int] = 1
-    # label byte index -> (cache key, number of classes)
-    LABELS: ClassVar[tuple[tuple[str, int], ...]] = (("labels", 10),)
-
-    @classmethod
-    def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
-        members = (*cls.TRAIN_MEMBERS, *cls.TEST_MEMBERS)
-        counts = storage.expected_counts(cls.SPEC)
-        parsed = read_cifar_archive(files[cls.ARCHIVE], members, label_bytes=cls.LABEL_BYTES,
-                                    name=cls.ARCHIVE, records=counts and sum(counts.values()))
-        out = {}
-        for split, names in (("train", cls.TRAIN_MEMBERS), ("test", cls.TEST_MEMBERS)):
-            images = np.concatenate([parsed[m][0] for m in names])
-            raw = np.concatenate([parsed[m][1] for m in names])
-            out[split] = {"images": images}
-            for col, (key, n_classes) in enumerate(cls.LABELS):
-                out[split][key] = np.ascontiguousarray(raw[:, col])
-                check_labels(out[split][key], n_classes, f"{cls.ARCHIVE} {split} {key}")
-        return out
-
-
-class CIFAR10DataModule(_CIFARDataModule):
-    """CIFAR-10 (``dmzoo.load_datamodule("cifar10")``), from ``cifar-10-binary.tar.gz``."""
-
-    SPEC = specs.CIFAR10
-    CLASSES = specs.CIFAR10_CLASSES
-    ARCHIVE = "cifar-10-binary.tar.gz"
-    TRAIN_MEMBERS = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
-    TEST_MEMBERS = ("test_batch.bin",)
-
-
-class CIFAR100DataModule(_CIFARDataModule):
-    """CIFAR-100 (``dmzoo.load_datamodule("cifar100")``), from ``cifar-100-binary.tar.gz``.
-
-    ``label_type="fine"`` (default): 100 classes; ``"coarse"``: the 20 superclasses.
-    Each record holds the coarse label byte, then the fine one.
-    """
-
-    SPEC = specs.CIFAR100
-    CLASSES = specs.CIFAR100_CLASSES
-    ARCHIVE = "cifar-100-binary.tar.gz"
-    TRAIN_MEMBERS = ("train.bin",)
-    TEST_MEMBERS = ("test.bin",)
-    LABEL_BYTES = 2
-    LABELS = (("coarse_labels", 20), ("labels", 100))
-
-    def __init__(
-        self,
-        data_dir: str | Path | None = None,
-        val_split: int | float = 0.1,
-        batch_size: int = 32,
-        num_workers: int = 0,
-        normalize: bool = False,
-        seed: int = 42,
-        shuffle: bool = True,
-        pin_memory: bool = True,
-        drop_last: bool = False,
-        augment: bool = False,
-        train_transforms: Callable[[Any], Any] | None = None,
-        val_transforms: Callable[[Any], Any] | None = None,
-        test_transforms: Callable[[Any], Any] | None = None,
-        device_transforms: bool | None = None,
-        multiprocessing_context: str | None = None,
-        device: str | None = None,
-        label_type: str = "fine",
-    ) -> None:
-        if label_type not in ("fine", "coarse"):
-            raise InvalidArgumentError(f"label_type must be 'fine' or 'coarse', got {label_type!r}")
-        super().__init__(data_dir=data_dir, val_split=val_split, batch_size=batch_size,
-                         num_workers=num_workers, normalize=normalize, seed=seed, shuffle=shuffle,
-                         pin_memory=pin_memory, drop_last=drop_last, augment=augment,
-                         train_transforms=train_transforms, val_transforms=val_transforms,
-                         test_transforms=test_transforms, device_transforms=device_transforms,
-                         multiprocessing_context=multiprocessing_context, device=device)
-        self.label_type = label_type
-        self.classes = list(specs.CIFAR100_COARSE_CLASSES if label_type == "coarse"
-                            else specs.CIFAR100_CLASSES)
-
-    def _cache_keys(self) -> tuple[str, ...]:
-        return ("images", "labels", "coarse_labels")
-
-    @property
-    def _labels_key(self) -> str:
-        return "coarse_labels" if self.label_type == "coarse" else "labels"
+    values = np.arange(256, dtype=np.float64) / 255.0
+    means, stds = [], []
+    for c in range(images.shape[1]):
+        counts = np.bincount(np.ascontiguousarray(images[:, c]).ravel(), minlength=256)
+        n = counts.sum()
+        mean = float((counts * values).sum() / n)
+        var = float((counts * values**2).sum() / n) - mean**2
+        means.append(round(mean, 6))
+        stds.append(round(math.sqrt(max(var, 0.0)), 6))
+    return means, stds

@@ -1,18 +1,19 @@
-"""Seeded, optionally stratified train/val/test split indices.
+"""Carve rows into seeded, optionally stratified train/val/test parts (every plugin's split).
 
-The split depends only on (number of rows, labels, sizes, seed): the rows are ordered by
+The parts depend only on (number of rows, labels, sizes, seed): the rows are ordered by
 :func:`dmzoo.core.splits.permutation` (platform-stable), so every process and every run
-computes the same indices. Sizes come from :func:`dmzoo.core.splits.split_size`; the
-datamodule hashes the result with :func:`dmzoo.core.splits.fingerprint`, which lets a
-checkpoint prove it was trained on the same rows.
+computes the same rows. Sizes come from :func:`dmzoo.core.splits.split_size`; the
+datamodules hash the result with :func:`dmzoo.core.splits.fingerprint`, which lets a
+checkpoint prove it was trained on the same rows. Without labels and test part, the
+validation rows are the first ``n_val`` permuted rows (the vision split).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dmzoo.core.errors import InvalidArgumentError
-from dmzoo.core.splits import permutation, split_size
+from .errors import InvalidArgumentError
+from .splits import permutation, split_size
 
 
 def quotas(counts: np.ndarray, size: int) -> np.ndarray:
@@ -32,7 +33,7 @@ def quotas(counts: np.ndarray, size: int) -> np.ndarray:
 TRAIN, VAL, TEST = 0, 1, 2
 
 
-def split_indices(
+def partition_rows(
     n: int,
     *,
     val_split: float | int,

@@ -1,7 +1,7 @@
 """Real tables that ship inside scikit-learn: iris, wine, breast_cancer, diabetes, digits.
 
 They need no download, so they work offline on a fresh machine (``dmzoo demo``).
-Each is only a source of rows for :class:`~.datamodule.TabularBase`; splitting and
+Each is only a source of rows for :class:`~dmzoo.plugins.tabular.datamodule.TabularBase`; splitting and
 preprocessing are the generic ones.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 from dmzoo.core.errors import MissingExtraError
 
-from .datamodule import TabularBase
+from ..datamodule import TabularBase
 
 TARGET = "target"
 
@@ -54,28 +54,9 @@ class BundledTable(TabularBase):
 
     loader_name = ""  # the sklearn.datasets function
     loader_kwargs: dict[str, Any] = {}
-    task_kind = "classification"
-
-    def __init__(
-        self,
-        val_split: float | int = 0.1,
-        test_split: float | int = 0.2,
-        stratify: bool | None = None,
-        seed: int = 0,
-        batch_size: int = 64,
-        num_workers: int = 0,
-        drop_last: bool = False,
-        shuffle: bool = True,
-        pin_memory: bool = False,
-        normalize: bool = True,
-    ) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        self.configure(target=TARGET, task=self.task_kind, val_split=val_split,
-                       test_split=test_split, stratify=stratify, seed=seed, batch_size=batch_size,
-                       num_workers=num_workers, drop_last=drop_last, shuffle=shuffle,
-                       pin_memory=pin_memory, normalize=normalize)
-        self._frame: pd.DataFrame | None = None
+    target = TARGET
+    task_arg = "classification"
+    _frame: pd.DataFrame | None = None
 
     def prepare_data(self) -> None:
         """Nothing to download; only check that scikit-learn is there."""
@@ -87,7 +68,7 @@ class BundledTable(TabularBase):
             bunch = getattr(sklearn_datasets(), self.loader_name)(as_frame=True, **self.loader_kwargs)
             frame = bunch.frame.copy()
             names = getattr(bunch, "target_names", None)
-            if self.task_kind == "classification":
+            if self.task_arg == "classification":
                 names = [str(n) for n in (names if names is not None else np.unique(frame[TARGET]))]
                 frame[TARGET] = pd.Categorical.from_codes(frame[TARGET].to_numpy().astype(int), names)
                 self.classes_arg = names  # keep scikit-learn's class order
@@ -121,7 +102,7 @@ class DiabetesDataModule(BundledTable):
 
     loader_name = "load_diabetes"
     loader_kwargs = {"scaled": False}  # the original units; standardisation is ours, train-only
-    task_kind = "regression"
+    task_arg = "regression"
 
 
 class DigitsDataModule(BundledTable):
@@ -158,10 +139,10 @@ class DigitsDataModule(BundledTable):
 
     def images(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """Raw pixels ``uint8[n, 8, 8]`` (0-16) and label codes of ``split``."""
-        self._ensure_built()
-        idx = self.split_indices(split)
+        labels = self._built().arrays["y"]
+        idx = self.split_rows(split)
         pixels = self.raw_frame().drop(columns=[TARGET]).to_numpy()[idx]
-        return pixels.reshape(-1, 8, 8).astype("uint8"), self._arrays["y"][idx]
+        return pixels.reshape(-1, 8, 8).astype("uint8"), labels[idx]
 
     def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:
         """A grid of the first ``n`` real digits of ``split`` titled with their class."""

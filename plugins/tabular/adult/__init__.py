@@ -1,0 +1,1 @@
+"""UCI Adult (census income): spec, datamodule, parser and fixture writer."""

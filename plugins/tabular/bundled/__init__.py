@@ -1,0 +1,1 @@
+"""The tables that ship inside scikit-learn: specs and datamodules."""

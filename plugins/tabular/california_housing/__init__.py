@@ -1,0 +1,1 @@
+"""California housing (StatLib): spec, datamodule, parser and fixture writer."""

@@ -1,0 +1,1 @@
+"""The MNIST family: mnist, fashion_mnist, kmnist (four IDX files each)."""
