@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -88,7 +88,8 @@ class _MemmapRef:
         self.offset = int(array.offset)
         self.dtype = array.dtype
         self.shape = tuple(array.shape)
-        self.order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+        self.order: Literal["C", "F"] = \
+            "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
 
     def open(self) -> np.memmap:
         return np.memmap(self.filename, dtype=self.dtype, mode="r", offset=self.offset,
@@ -119,8 +120,11 @@ class ArrayDataset(Dataset):
     def __init__(self, arrays: Mapping[str, np.ndarray] | Sequence[np.ndarray],
                  indices: np.ndarray | Sequence[int] | None = None) -> None:
         self._is_dict = isinstance(arrays, Mapping)
-        self.keys: tuple[Key, ...] = tuple(arrays.keys()) if self._is_dict else tuple(range(len(arrays)))
-        values = list(arrays.values()) if self._is_dict else list(arrays)
+        self.keys: tuple[Key, ...]
+        if isinstance(arrays, Mapping):
+            self.keys, values = tuple(arrays.keys()), list(arrays.values())
+        else:
+            self.keys, values = tuple(range(len(arrays))), list(arrays)
         if not values:
             raise ValueError("ArrayDataset needs at least one array")
         lengths = {len(v) for v in values}
@@ -164,11 +168,10 @@ class ArrayDataset(Dataset):
         if isinstance(positions, EpochSlice):  # rows already gathered: slice, don't gather
             key = positions.key
             values = [a[positions.start:positions.stop] for a in positions.arrays]
+        elif isinstance(positions, KeyedRows):
+            key, values = positions.key, self.rows(positions.rows)
         else:
-            key = None
-            if isinstance(positions, KeyedRows):
-                key, positions = positions.key, positions.rows
-            values = self.rows(positions)
+            key, values = None, self.rows(positions)
         batch = self._pack([torch.from_numpy(np.ascontiguousarray(v)) for v in values])
         return batch if key is None else KeyedBatch(batch, key)
 
@@ -306,9 +309,10 @@ class ArrayBatches:
         sampler, progress = self.batch_sampler.sampler, self.progress
         pending, progress.pending = progress.pending, None
         if isinstance(sampler, EpochSampler):
-            resume = pending is not None and pending["epoch"] == sampler.epoch
-            run = sampler.begin(pending["position"], pending["num_yielded"]) if resume \
-                else sampler.begin()
+            if pending is not None and pending["epoch"] == sampler.epoch:
+                run = sampler.begin(pending["position"], pending["num_yielded"])
+            else:
+                run = sampler.begin()
         else:
             epoch = int(getattr(sampler, "epoch", progress.passes))
             skip = pending["num_yielded"] if pending is not None and pending["epoch"] == epoch else 0
@@ -358,7 +362,7 @@ class ArrayEpoch:
     def __init__(self, loader: DataLoader, batches: ArrayBatches, pin: bool = False) -> None:
         self._batches = iter(batches)
         self._len = len(batches)
-        self._fetch = loader.dataset.__getitems__
+        self._fetch = loader.dataset.__getitems__  # type: ignore[attr-defined]
         self._collate = loader.collate_fn
         self._progress = batches.progress
         self._pin = pin
@@ -479,13 +483,13 @@ class ArrayLoader(DataLoader):
         dataset = self.dataset
         if not getattr(dataset, "__getitems__", None):
             return ArrayBatches(sampler, None, self._progress, as_lists=True)
-        staged = isinstance(dataset, ArrayDataset) and dataset.can_stage()  # served in-process
-        keyed = isinstance(dataset, ArrayDataset) and isinstance(self.collate_fn, BatchCollate) \
+        arrays = dataset if isinstance(dataset, ArrayDataset) else None
+        keyed = arrays is not None and isinstance(self.collate_fn, BatchCollate) \
             and uses_batch_key(self.collate_fn.transform)
-        return ArrayBatches(sampler, dataset.stage if staged else None, self._progress,
-                            keyed=keyed)
+        stage = arrays.stage if arrays is not None and arrays.can_stage() else None  # in-process
+        return ArrayBatches(sampler, stage, self._progress, keyed=keyed)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Any:  # an iterator: ArrayEpoch, or torch's own
         batches = self._index_sampler
         if not isinstance(batches, ArrayBatches):
             return super().__iter__()
@@ -504,7 +508,7 @@ class ArrayLoader(DataLoader):
         if run is None or run.yielded == 0:
             return None
         b = run.yielded - 1
-        return BatchKey(run.epoch, run.start + run.rank + b * self.batch_size * run.world,
+        return BatchKey(run.epoch, run.start + run.rank + b * (self.batch_size or 1) * run.world,
                         run.world)
 
     # -- resumption ----------------------------------------------------------------------
@@ -738,7 +742,7 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool = False, see
     check_loader_options(batch_size=batch_size, num_workers=num_workers, shuffle=shuffle,
                          drop_last=drop_last, pin_memory=pin_memory, seed=seed)
     if sampler is None:
-        sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed)  # type: ignore[arg-type]
+        sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed)
     gen = torch.Generator()
     gen.manual_seed(int(seed))
     kwargs: dict[str, Any] = {}

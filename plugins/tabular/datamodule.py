@@ -351,7 +351,7 @@ class TabularBase(DataModule):
             raise DataFormatError(f"no row of the {what} is left after dropping missing values")
         return data if keep.all() else data.take(np.flatnonzero(keep))
 
-    def _loader(self, split: str, *, shuffle: bool = False, drop_last: bool = False):
+    def _loader(self, split: str, *, shuffle: bool = False, drop_last: bool = False) -> Any:
         fitted = self._fitted()
         dataset = ArrayDataset(fitted.arrays, indices=fitted.indices[split])
         return make_loader(dataset, batch_size=self.batch_size, shuffle=shuffle, seed=self.seed,

@@ -6,6 +6,7 @@ Each table family is one folder (plain-data ``spec.py`` + ``datamodule.py``) and
 from __future__ import annotations
 
 from dmzoo import hookimpl
+from dmzoo.core.spec import DataModuleSpec
 
 from .adult.spec import ADULT
 from .bundled.spec import BUNDLED
@@ -16,5 +17,5 @@ SPECS = [TABULAR, *BUNDLED, ADULT, CALIFORNIA_HOUSING]
 
 
 @hookimpl
-def dmzoo_datamodule_specs():
+def dmzoo_datamodule_specs() -> list[DataModuleSpec]:
     return list(SPECS)

@@ -181,6 +181,7 @@ class Preprocessor:
                                        too_large=~np.isfinite(y))
             return y
         codes, labels = data.categories[target]
+        assert self.classes is not None  # fitted (or given) before any transform
         index = {label: i for i, label in enumerate(self.classes)}
         lookup = np.array([index.get(lab, -1) for lab in labels] or [-1], dtype="int64")
         y = np.take(lookup, codes, mode="wrap")

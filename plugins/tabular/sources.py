@@ -122,9 +122,10 @@ def read_table(path: Path, na_values: Sequence[str] = (), encoding: str | None =
     if size == 0:
         raise DataFormatError(f"{path} is empty (0 bytes); expected a header line and rows")
     markers = [*DEFAULT_NA, *(str(v) for v in na_values)]
+    text_nulls: Sequence[str] = ()  # Parquet marks its nulls itself
     try:
         if kind in PARQUET_SUFFIXES:
-            table, text_nulls = pq.read_table(path), ()
+            table = pq.read_table(path)
         elif kind in CSV_SUFFIXES:
             table = pcsv.read_csv(
                 # A plain file is memory-mapped: its blocks are parsed in place, not first

@@ -64,7 +64,8 @@ class RandomCropFlip(KeyedRandom):
             draws.append(torch.from_numpy((self.uniform(key, n, stream) * span).astype(np.int64)))
         return draws[0], draws[1], torch.from_numpy(self.uniform(key, n, 2) < self.flip)
 
-    def _cpu(self, x: torch.Tensor, oy, ox, flips) -> torch.Tensor:
+    def _cpu(self, x: torch.Tensor, oy: torch.Tensor, ox: torch.Tensor,
+             flips: torch.Tensor) -> torch.Tensor:
         p, s = self.padding, self.size
         a = x.numpy()
         if p:
@@ -76,7 +77,8 @@ class RandomCropFlip(KeyedRandom):
             out[f] = out[f][..., ::-1]
         return torch.from_numpy(out)
 
-    def _device(self, x: torch.Tensor, oy, ox, flips) -> torch.Tensor:
+    def _device(self, x: torch.Tensor, oy: torch.Tensor, ox: torch.Tensor,
+                flips: torch.Tensor) -> torch.Tensor:
         p, s, n = self.padding, self.size, x.shape[0]
         padded = F.pad(x, (p, p, p, p)) if p else x
         ar = torch.arange(s, device=x.device)

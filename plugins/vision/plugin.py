@@ -21,5 +21,5 @@ SPECS: list[DataModuleSpec] = [MNIST, FASHION_MNIST, KMNIST, CIFAR10, CIFAR100, 
 
 
 @hookimpl
-def dmzoo_datamodule_specs():
+def dmzoo_datamodule_specs() -> list[DataModuleSpec]:
     return list(SPECS)

@@ -149,6 +149,8 @@ class DigitsDataModule(BundledTable):
         from matplotlib.figure import Figure
 
         images, labels = self.images(split)
+        classes = self.classes
+        assert classes is not None  # a classification table
         n = max(1, min(int(n), len(images)))
         cols = int(np.ceil(np.sqrt(n)))
         rows = int(np.ceil(n / cols))
@@ -156,7 +158,7 @@ class DigitsDataModule(BundledTable):
         for i in range(n):
             ax = fig.add_subplot(rows, cols, i + 1)
             ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=16, interpolation="nearest")
-            ax.set_title(self.classes[labels[i]], fontsize=9)
+            ax.set_title(classes[labels[i]], fontsize=9)
             ax.set_axis_off()
         fig.suptitle(f"digits ({split}, {n} of {len(images)})", fontsize=10)
         fig.tight_layout()

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -94,7 +94,15 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def decode_all(sources: Sequence[Source], out: Path | None, *, size: tuple[int, int] | None,
+class Slices(Protocol):
+    """Sources cut by row ranges: a list, or huggingface's chain of Arrow columns."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: slice, /) -> Sequence[Any]: ...
+
+
+def decode_all(sources: Slices, out: Path | None, *, size: tuple[int, int] | None,
                mode: str, resize: str, workers: int | None = None, quiet: bool = True,
                desc: str = "decoding") -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Decode every source (into ``out``, a ``.npy`` of ``N x C x H x W`` uint8 made here,

@@ -39,7 +39,7 @@ from ..augment import RandomCropFlip
 from ..base import VisionDataModule
 from ..compat import PerSampleDataset
 from ..plotting import sample_grid
-from .decode import MODES, RESIZE_RULES, channel_moments, decode, decode_all
+from .decode import MODES, RESIZE_RULES, Slices, channel_moments, decode, decode_all
 
 CACHE_FORMAT = 1
 PARTS = ("train", "val", "test")
@@ -51,7 +51,7 @@ SHOWN_BAD = 20  # bad files named in one message
 class Listing:
     """What to decode: one source per image (a path, or encoded bytes), in row order."""
 
-    sources: Sequence[Any]
+    sources: Slices
     names: list[str]  # how each image is named in messages and in meta.json
     labels: np.ndarray
     parts: dict[str, tuple[int, int]]  # "train" (required), "val", "test" -> row range
@@ -68,7 +68,7 @@ def image_size_arg(image_size: Any) -> tuple[int, int] | None:
                                  for s in size):
         raise InvalidArgumentError(f"image_size must be None, an int or (height, width) of "
                                    f"positive ints, got {image_size!r}")
-    return size  # type: ignore[return-value]
+    return size
 
 
 def bad_files_message(bad: Sequence[str], total: int) -> str:
@@ -137,7 +137,8 @@ class CachedImageDataModule(VisionDataModule):
         self.test_split = test_split
         self.mode, self.resize, self.on_error = mode, resize, on_error
         self.prepare_workers = prepare_workers
-        self.dims = (MODES[mode], *self.image_size) if self.image_size else None
+        # no fixed dims for the per-sample path (image_size=None): the files decide
+        self.dims = (MODES[mode], *self.image_size) if self.image_size else None  # type: ignore[assignment]
         self.classes = []
         self._key: str | None = None
         self._splits: dict[str, np.ndarray] | None = None
@@ -236,9 +237,14 @@ class CachedImageDataModule(VisionDataModule):
     @property
     def num_train(self) -> int:
         """Images in the training part (before the val/test cuts); needs the prepared cache."""
-        self._load()
-        start, stop = self._meta["parts"]["train"]
+        start, stop = self._cache_meta()["parts"]["train"]
         return stop - start
+
+    def _cache_meta(self) -> dict[str, Any]:
+        """The cache's meta.json (opening the cache first)."""
+        self._load()
+        assert self._meta is not None  # _load() sets it
+        return self._meta
 
     # -- the split ------------------------------------------------------------------------
     def splits(self) -> dict[str, np.ndarray]:
@@ -246,7 +252,7 @@ class CachedImageDataModule(VisionDataModule):
         the training part (seeded, stratified by class)."""
         if self._splits is None:
             labels = self._load()["all"]["labels"]
-            parts = {p: np.arange(*r) for p, r in self._meta["parts"].items()}
+            parts = {p: np.arange(*r) for p, r in self._cache_meta()["parts"].items()}
             pool = parts["train"]
             cut = partition_rows(len(pool), seed=self.seed, labels=labels[pool],
                                 val_split=0 if "val" in parts else self.val_split,
@@ -277,8 +283,7 @@ class CachedImageDataModule(VisionDataModule):
         if self.image_size is not None:
             super().setup(stage)
             return
-        self._load()
-        names, labels = self._meta["names"], self._cache["all"]["labels"]
+        names, labels = self._cache_meta()["names"], self._load()["all"]["labels"]
         made = {}
         for split, given in (("train", self.train_transforms), ("val", self.val_transforms),
                              ("test", self.test_transforms)):
@@ -294,6 +299,7 @@ class CachedImageDataModule(VisionDataModule):
         raise InvalidArgumentError(f"{type(self).__name__} needs image_size=(H, W)")
 
     def _augmentation(self) -> Callable[[Any], Any]:
+        assert self.image_size is not None  # augment needs the fast path (checked in __init__)
         size = self.image_size[0]  # square (checked in __init__)
         return RandomCropFlip(0, size=size, padding=max(1, size // 8), flip=0.5, seed=self.seed)
 
@@ -328,10 +334,9 @@ class CachedImageDataModule(VisionDataModule):
             return super().plot(n, split, path)
         if n < 1:
             raise InvalidArgumentError(f"n must be >= 1, got {n}")
-        self._load()
+        names = self._cache_meta()["names"]
         rows = self.splits()[split][:n]
-        images = np.stack([decode(self.path_of(self._meta["names"][r]), (64, 64), self.mode)
-                           for r in rows])
-        labels = self._cache["all"]["labels"][rows]
+        images = np.stack([decode(self.path_of(names[r]), (64, 64), self.mode) for r in rows])
+        labels = self._load()["all"]["labels"][rows]
         return sample_grid(images, labels, self.classes, title=f"{self.CACHE_NAME} ({split})",
                            path=path)
