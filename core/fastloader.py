@@ -665,8 +665,18 @@ class Normalize:
             shape[self.dim] = t.numel()
         return t.to(x.device).view(shape)
 
+    def _numpy_stats(self, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+        """``mean`` and ``std`` shaped for ``ndim``-D numpy batches (made once per ``ndim``)."""
+        cache = self.__dict__.setdefault("_numpy", {})
+        if ndim not in cache:
+            shape = [1] * ndim
+            if self.mean.numel() > 1:
+                shape[self.dim] = self.mean.numel()
+            cache[ndim] = (self.mean.numpy().reshape(shape), self.std.numpy().reshape(shape))
+        return cache[ndim]
+
     def numpy_path(self, x: torch.Tensor) -> torch.Tensor:
-        mean, std = self._shaped(self.mean, x).numpy(), self._shaped(self.std, x).numpy()
+        mean, std = self._numpy_stats(x.dim())
         if self.scale is None:
             out = np.subtract(x.numpy(), mean, dtype=np.float32)
         else:
