@@ -33,6 +33,7 @@ so ``num_workers > 0`` with ``spawn`` does not copy the data into each worker (w
 from __future__ import annotations
 
 import logging
+import mmap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -101,8 +102,6 @@ def _memmap_of(array: np.ndarray) -> np.memmap | None:
     if isinstance(array, np.memmap) and getattr(array, "filename", None) and array.base is not None:
         # A memmap created by np.load/np.memmap owns an mmap.mmap as base; slices and
         # views have another ndarray as base and cannot be reopened by path alone.
-        import mmap
-
         if isinstance(array.base, mmap.mmap):
             return array
     return None

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.csv as pcsv
 
 from dmzoo.core.errors import MissingExtraError
 
@@ -126,7 +127,6 @@ class DigitsDataModule(BundledTable):
         path = bundled_file("digits.csv.gz")
         if path is None:
             return super().raw_frame()
-        import pyarrow.csv as pcsv
 
         names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)] + [TARGET]
         table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names))

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dmzoo.core.errors import DataFormatError, MissingExtraError
+from dmzoo.testing import fixture_from_files
 
 from ..formats import redownload
 from ..joined import JoinedTrainDataModule
@@ -181,6 +182,4 @@ def upstream_files(n_train: int = 30, n_test: int = 10, n_extra: int = 20,
 
 def fixture(folder: Path, spec: Any) -> dict[str, Any]:
     """``dmzoo check`` fixture: 30 train / 10 test / 20 extra images, prepared offline."""
-    from dmzoo.testing import fixture_from_files
-
     return fixture_from_files(spec, folder, upstream_files(), batch_size=8, val_split=0.2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .output import print_json, print_table
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="run the conformance checks on a plugin or datamodule")
@@ -26,7 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ..testing import checks_for, run_checks
-    from .output import print_json, print_table
 
     results = run_checks(checks_for(args.target, checks=args.checks), raise_on_failure=False)
     failed = [r for r in results if r.status == "failed"]

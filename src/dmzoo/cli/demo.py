@@ -14,7 +14,9 @@ import sys
 import time
 from typing import Any
 
-from ..registry import get_registry
+from ..core.errors import InvalidArgumentError
+from ..registry import get_registry, load_datamodule
+from ..registry.loading import accepted_parameters, import_class
 from .output import human_size, print_table
 
 DEFAULT_NAME = "digits"
@@ -37,8 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.batch_size < 1:
-        from ..core.errors import InvalidArgumentError
-
         raise InvalidArgumentError("--epochs and --batch-size must be at least 1")
     registry = get_registry()
     specs = registry.default_specs()
@@ -66,8 +66,6 @@ def _load(spec: Any, args: argparse.Namespace) -> Any:
     from tqdm.auto import tqdm
 
     from ..core.storage.prepare import auto_quiet
-    from ..registry import load_datamodule
-    from ..registry.loading import accepted_parameters, import_class
 
     names, var_kw = accepted_parameters(import_class(spec))
     wanted = {"batch_size": args.batch_size, "seed": args.seed, "data_dir": args.data_dir}

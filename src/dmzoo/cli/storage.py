@@ -7,6 +7,7 @@ import os
 import sys
 from contextlib import nullcontext
 
+from ..registry import load_datamodule
 from .output import human_size, print_json, print_table
 
 
@@ -91,7 +92,6 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     from ..core import storage
-    from ..registry import load_datamodule
 
     if args.quiet:
         os.environ["DMZOO_QUIET"] = "1"

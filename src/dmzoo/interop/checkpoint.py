@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataFormatError
+from ..registry import load_datamodule
 
 _IDENTITY = ("namespace", "name", "version")
 
@@ -72,8 +73,6 @@ def datamodule_from_checkpoint(checkpoint: str | Path | Mapping[str, Any], **ove
     one that changes the splits makes ``load_state_dict`` raise ``SplitMismatchError``.
     A checkpoint file is a pickle: load only checkpoints you trust, as with Lightning.
     """
-    from ..registry import load_datamodule
-
     if isinstance(checkpoint, Mapping):
         record = read_record(checkpoint)
     else:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.errors import DataModuleNotFoundError, DmzooError, PluginError
 from ..core.spec import DataModuleSpec, normalize_name
+from ..registry import get_registry, parse_ref
 from .checks import CHECKS, Skip, run_in_context
 from .errors import ConformanceError
 
@@ -85,7 +86,6 @@ def specs_for(target: str | DataModuleSpec | Iterable[DataModuleSpec]) -> list[D
         return [target]
     if not isinstance(target, str):
         return list(target)
-    from ..registry import get_registry, parse_ref
 
     registry = get_registry()
     plugin = _find_plugin(registry, target)
