@@ -317,6 +317,7 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
 def fixture(folder: Path) -> dict[str, Any]:
     """``dmzoo check`` fixture: a real ``save_to_disk`` image dataset (train + test)."""
     require_datasets()
+    # deferred: datasets is heavy and optional (hf extra); only the fixture needs it
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Image
 
     features = Features({"image": Image(), "label": ClassLabel(names=["cat", "dog", "owl"])})

@@ -427,6 +427,7 @@ class VisionDataModule(DataModule):
     def default_transforms(self) -> Any:
         """torchvision per-sample equivalent of the fast path's val/test batches (Bolts API)."""
         try:
+            # deferred: torchvision is optional; only the per-sample (Bolts) API needs it
             from torchvision import transforms as T
         except ImportError:
             raise MissingExtraError("default_transforms() needs torchvision") from None

@@ -29,6 +29,7 @@ TARGET = "target"
 def sklearn_datasets() -> Any:
     """``sklearn.datasets``, or a :class:`MissingExtraError` naming the extra to install."""
     try:
+        # deferred: sklearn is heavy and optional; missing, it gets a named error
         import sklearn.datasets
     except ImportError:
         raise MissingExtraError(
@@ -146,6 +147,7 @@ class DigitsDataModule(BundledTable):
 
     def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:
         """A grid of the first ``n`` real digits of ``split`` titled with their class."""
+        # deferred: matplotlib is heavy and optional; only plot() needs it
         from matplotlib.figure import Figure
 
         images, labels = self.images(split)

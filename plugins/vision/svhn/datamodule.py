@@ -31,6 +31,7 @@ BLOCK = 32768  # images transposed and written per step
 
 def _scipy_io() -> Any:
     try:
+        # deferred: scipy is heavy and optional; only reading the .mat files needs it
         import scipy.io
     except ImportError:
         raise MissingExtraError("svhn needs scipy to read .mat files: "

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # deferred: dmzoo.testing (~14 ms) loads for `check` only, not at CLI start-up
     from ..testing import checks_for, run_checks
 
     results = run_checks(checks_for(args.target, checks=args.checks), raise_on_failure=False)
@@ -47,6 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
+    # deferred: the scaffold loads for `new-plugin` only, not at CLI start-up
     from ..testing.scaffold import new_plugin, package_names
 
     root = new_plugin(args.name, args.dir, datamodule=args.datamodule)

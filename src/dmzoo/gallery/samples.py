@@ -159,6 +159,7 @@ def _try(out: Samples, what: str, fn: Any) -> None:
 
 
 def _plot(dm: Any, split: str, image_path: Path, out: Samples) -> None:
+    # deferred: matplotlib is heavy and optional (docs extra)
     import matplotlib
 
     if "MPLBACKEND" not in os.environ:

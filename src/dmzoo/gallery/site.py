@@ -46,6 +46,7 @@ def packaged_docs() -> Path | None:
 def require_sphinx() -> None:
     """Fail with the extra to install, before anything is written, when Sphinx is missing."""
     try:
+        # deferred: sphinx is heavy and optional (docs extra); missing, it gets a named error
         import sphinx  # noqa: F401
     except ImportError:
         raise MissingExtraError("building the site needs Sphinx, which is not installed; "
@@ -102,6 +103,7 @@ def build_site(
 
 def _run_sphinx(src: Path, out: Path, overrides: dict, quiet: bool, *,
                 has_conf: bool = True) -> int:
+    # deferred: sphinx is heavy and optional (docs extra)
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 

@@ -76,6 +76,7 @@ def datamodule_from_checkpoint(checkpoint: str | Path | Mapping[str, Any], **ove
     if isinstance(checkpoint, Mapping):
         record = read_record(checkpoint)
     else:
+        # deferred: torch is heavy; a record passed as a mapping needs none
         import torch
 
         record = read_record(torch.load(checkpoint, map_location="cpu", weights_only=False))

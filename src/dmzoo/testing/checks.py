@@ -73,6 +73,7 @@ def loaders(dm: Any) -> dict[str, Any]:
 
 def digests(dm: Any) -> dict[str, list[str]]:
     """Every split's order-independent digest, under a fixed torch seed."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     out = {}
@@ -102,6 +103,7 @@ def _same(a: dict[str, list[str]], b: dict[str, list[str]], what: str) -> None:
 # -- the checks --------------------------------------------------------------------------
 def check_spec(ctx: Context) -> None:
     """Spec validity: names, version, checksum format, class path, default kwargs, fixture."""
+    # deferred: core.datamodule imports torch (and Lightning)
     from ..core.datamodule import DataModule
 
     spec = ctx.spec.validate()
@@ -222,6 +224,7 @@ def _is_pair(batch: Any) -> bool:
 
 
 def _is_tensor(value: Any) -> bool:
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     return isinstance(value, torch.Tensor)
@@ -252,6 +255,7 @@ def check_setup_idempotent(ctx: Context) -> None:
 
 def check_state_dict_round_trip(ctx: Context) -> None:
     """``state_dict`` names the spec, survives ``torch.save``, and restores the same splits."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     spec = ctx.spec
