@@ -90,7 +90,7 @@ def distributed_loader(loader: Any, *, shuffle: bool | None = None, seed: int | 
     ranks (the last shard is padded with repeats unless ``drop_last``); call
     ``loader.sampler.set_epoch(epoch)`` each epoch.
     """
-    # deferred: torch (and core.fastloader, which imports it) is heavy; importing this module must not load it
+    # deferred: torch and core.fastloader are heavy; importing this module must not load them
     from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler
 
     if not isinstance(loader, DataLoader) or loader.batch_sampler is None \

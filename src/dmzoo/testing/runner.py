@@ -9,16 +9,13 @@ import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ..core.errors import DataModuleNotFoundError, DmzooError, PluginError
 from ..core.spec import DataModuleSpec, normalize_name
-from ..registry import get_registry, parse_ref
+from ..registry import Registry, get_registry, parse_ref
 from .checks import CHECKS, Skip, run_in_context
 from .errors import ConformanceError
-
-if TYPE_CHECKING:
-    from ..registry import Registry
 
 Status = Literal["passed", "failed", "skipped"]
 
