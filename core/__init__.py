@@ -30,6 +30,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "DataModule":
+        # deferred: core.datamodule imports torch (and Lightning); `import dmzoo.core` must not
         from .datamodule import DataModule
 
         return DataModule

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch.utils.data import Dataset, DistributedSampler
 
 from .errors import InvalidArgumentError
@@ -88,8 +89,6 @@ def using_batch_key(key: BatchKey | None) -> Iterator[None]:
 
 def process_group() -> tuple[int, int]:
     """``(world_size, rank)`` of the initialised torch.distributed group, else ``(1, 0)``."""
-    import torch.distributed as dist
-
     if dist.is_available() and dist.is_initialized():
         return dist.get_world_size(), dist.get_rank()
     return 1, 0

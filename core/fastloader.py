@@ -33,6 +33,7 @@ so ``num_workers > 0`` with ``spawn`` does not copy the data into each worker (w
 from __future__ import annotations
 
 import logging
+import mmap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -98,13 +99,11 @@ class _MemmapRef:
 
 def _memmap_of(array: np.ndarray) -> np.memmap | None:
     """The whole-file memory map behind ``array`` if ``array`` is exactly that map."""
-    if isinstance(array, np.memmap) and getattr(array, "filename", None) and array.base is not None:
-        # A memmap created by np.load/np.memmap owns an mmap.mmap as base; slices and
-        # views have another ndarray as base and cannot be reopened by path alone.
-        import mmap
-
-        if isinstance(array.base, mmap.mmap):
-            return array
+    # A memmap created by np.load/np.memmap owns an mmap.mmap as base; slices and
+    # views have another ndarray as base and cannot be reopened by path alone.
+    if (isinstance(array, np.memmap) and getattr(array, "filename", None)
+            and isinstance(array.base, mmap.mmap)):
+        return array
     return None
 
 

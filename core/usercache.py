@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import storage
 from .spec import DataModuleSpec
 
 #: the release part of every user-cache version; bump to orphan old layouts
@@ -66,13 +67,9 @@ def cached(name: str, key: str, build: Callable[[Path], Any], *,
 
     ``build`` writes into a fresh temporary folder; a failure leaves nothing behind.
     """
-    from . import storage
-
     return storage.prepare(cache_spec(name, key), lambda _files, out: build(out),
                            data_dir=data_dir, quiet=quiet)
 
 
 def is_cached(name: str, key: str, data_dir: str | Path | None = None) -> bool:
-    from . import storage
-
     return storage.is_prepared(cache_spec(name, key), data_dir)

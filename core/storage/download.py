@@ -84,10 +84,12 @@ def check_settings() -> None:
 
 def new_session() -> requests.Session:
     """A session retrying connection errors, 429 and 5xx with exponential backoff."""
+    # deferred: requests and urllib3 are heavy; importing storage stays cheap
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
 
+    # deferred: import cycle with dmzoo/__init__, which imports core
     from ... import __version__
 
     retry = Retry(total=RETRIES, connect=RETRIES, read=1, status=RETRIES, other=0,
@@ -121,6 +123,7 @@ def _expects_html(resource: Resource) -> bool:
 
 
 def _network_errors() -> tuple[type[BaseException], ...]:
+    # deferred: requests and urllib3 are heavy; importing storage stays cheap
     import requests
     import urllib3
 
@@ -128,6 +131,7 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 
 def _progress(resource: Resource, total: int | None, initial: int, quiet: bool) -> Any:
+    # deferred: tqdm is heavy; importing storage stays cheap
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,

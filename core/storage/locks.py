@@ -41,6 +41,7 @@ def writable_dir(path: Path) -> Path:
 def locked(folder: Path, name: str, *, quiet: bool = True, timeout: float | None = None
            ) -> Iterator[None]:
     """Hold ``<folder>/.locks/<name>.lock`` for the block; wait for other holders."""
+    # deferred: filelock imports asyncio (~25 ms); importing storage stays cheap
     from filelock import FileLock, Timeout
 
     lock_dir = writable_dir(folder / LOCKS)

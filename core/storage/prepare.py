@@ -303,6 +303,7 @@ def _clear_stale(folder: Path) -> None:
 
 def _write_marker(folder: Path, spec: DataModuleSpec, files: dict[str, tuple[Path, Expect]],
                   built: dict[str, list[Any]]) -> None:
+    # deferred: import cycle with dmzoo/__init__, which imports core
     from ... import __version__
 
     data = {

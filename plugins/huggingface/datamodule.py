@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
 
 from dmzoo.core import usercache
 from dmzoo.core.datamodule import DataModule
@@ -30,6 +32,7 @@ from dmzoo.core.errors import DataFormatError, InvalidArgumentError
 from dmzoo.core.options import LOADER_OPTIONS, check_loader_options
 from dmzoo.core.partition import partition_rows
 from dmzoo.plugins.tabular.datamodule import TabularBase  # pandas/pyarrow: datasets needs them
+from dmzoo.plugins.vision.image_folder.datamodule import write_images
 from dmzoo.plugins.vision.image_folder.images import CachedImageDataModule, Listing
 
 from .source import (
@@ -129,8 +132,6 @@ class HuggingFaceDataModule(DataModule):
 
 def _unlabelled(data: Any, key: str) -> bool:
     """Whether every value of column ``key`` is missing (null, or a -1 class label)."""
-    import pyarrow.compute as pc
-
     column = data.data.column(key)
     if column.null_count == len(column):
         return True
@@ -282,8 +283,6 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
         return frame
 
     def load_frames(self) -> tuple[Any, Any]:
-        import pandas as pd
-
         stages = self.stages()
         train = self.dataset()[stages["train"]]
         check_tabular(train.features)
@@ -318,9 +317,8 @@ class HuggingFaceTabularDataModule(HuggingFaceDataModule, TabularBase):
 def fixture(folder: Path) -> dict[str, Any]:
     """``dmzoo check`` fixture: a real ``save_to_disk`` image dataset (train + test)."""
     require_datasets()
+    # deferred: datasets is heavy and optional (hf extra); only the fixture needs it
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Image
-
-    from dmzoo.plugins.vision.image_folder.datamodule import write_images
 
     features = Features({"image": Image(), "label": ClassLabel(names=["cat", "dog", "owl"])})
     splits = {}

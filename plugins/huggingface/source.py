@@ -28,6 +28,7 @@ TABULAR_TYPES = ("Value", "ClassLabel")
 
 def require_datasets() -> Any:
     try:
+        # deferred: datasets is heavy and optional (hf extra); missing, it gets a named error
         import datasets
     except ImportError:
         raise MissingExtraError(f"the huggingface datamodule needs the datasets library: "
@@ -139,6 +140,7 @@ class ArrowImages:
         return len(self.column)
 
     def _field(self, chunk: Any, name: str) -> list[Any]:
+        # deferred: pyarrow is heavy and optional (it comes with datasets)
         import pyarrow as pa
         import pyarrow.compute as pc
 

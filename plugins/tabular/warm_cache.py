@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
+from dmzoo import __version__
 from dmzoo.core import storage, usercache
 from dmzoo.core.errors import DamagedCacheError, NotPreparedError, StorageError
 
@@ -64,8 +66,6 @@ def cache_key(dm: TabularDataModule) -> str | None:
 
 
 def _dmzoo_version() -> str:
-    from dmzoo import __version__
-
     return __version__
 
 
@@ -83,7 +83,6 @@ def restore(dm: TabularDataModule, key: str) -> bool:
         indices = {name: np.load(folder / f"split_{name}.npy", mmap_mode="r") for name in meta["splits"]}
     except (OSError, ValueError, KeyError):
         return False  # damaged: rebuilt by the caller
-    import pandas as pd
 
     dm.preprocessor = Preprocessor.from_state_dict(meta["preprocessing"])
     dm._arrays, dm._indices, dm._fingerprint = arrays, indices, None

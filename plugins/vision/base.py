@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
+from torch.utils.data import default_collate
 
 from dmzoo.core import storage
 from dmzoo.core.datamodule import DataModule
@@ -36,7 +38,9 @@ from dmzoo.core.errors import (
 from dmzoo.core.fastloader import ArrayDataset, Cast, Compose, Normalize, ToFloat, make_loader
 from dmzoo.core.options import check_loader_options, inherit_signature
 from dmzoo.core.partition import partition_rows
+from dmzoo.core.resident import resident_loader
 from dmzoo.core.splits import fingerprint, split_size
+from dmzoo.testing import fixture_from_files
 
 from .augment import RandomCropFlip
 from .compat import PerSampleDataset
@@ -204,8 +208,6 @@ class VisionDataModule(DataModule):
     @classmethod
     def fixture(cls, folder: Path, spec: Any) -> dict[str, Any]:
         """``dmzoo check`` fixture: 50 train / 20 test random images, prepared offline."""
-        from dmzoo.testing import fixture_from_files
-
         return fixture_from_files(spec, folder, cls.upstream_files(50, 20), batch_size=8,
                                   val_split=0.2)
 
@@ -365,8 +367,6 @@ class VisionDataModule(DataModule):
                       pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0,
                       multiprocessing_context=self.multiprocessing_context)
         if isinstance(dataset, PerSampleDataset):
-            from torch.utils.data import default_collate
-
             self._on_device[split] = None
             return make_loader(dataset, collate_fn=default_collate, **common)
         pixels = self.batch_transform(split)
@@ -382,8 +382,6 @@ class VisionDataModule(DataModule):
 
     def _resident_loader(self, dataset: ArrayDataset, pixels: Compose, *, shuffle: bool,
                          drop_last: bool) -> Any:
-        from dmzoo.core.resident import resident_loader
-
         rows = dataset.indices
         assert self.device is not None  # only called with a device
         return resident_loader([a.take(rows, axis=0) for a in dataset.arrays],
@@ -429,6 +427,7 @@ class VisionDataModule(DataModule):
     def default_transforms(self) -> Any:
         """torchvision per-sample equivalent of the fast path's val/test batches (Bolts API)."""
         try:
+            # deferred: torchvision is optional; only the per-sample (Bolts) API needs it
             from torchvision import transforms as T
         except ImportError:
             raise MissingExtraError("default_transforms() needs torchvision") from None
@@ -494,7 +493,6 @@ def _checked_device(device: Any) -> str | None:
     """``device`` as a string torch accepts, or None; a bad name fails at construction."""
     if device is None:
         return None
-    import torch
 
     try:
         return str(torch.device(device))

@@ -20,6 +20,7 @@ from dmzoo.core.fastloader import ArrayDataset
 def to_pil(chw: np.ndarray) -> Any:
     """``C x H x W`` uint8 pixels to a PIL image, as torchvision's datasets build them."""
     try:
+        # deferred: PIL is optional; only the per-sample (torchvision-style) API needs it
         from PIL import Image
     except ImportError:  # pragma: no cover - pillow ships with torchvision
         raise MissingExtraError("per-sample transforms need Pillow: pip install 'dmzoo[vision]'") from None

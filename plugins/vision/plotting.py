@@ -20,6 +20,7 @@ def sample_grid(images: np.ndarray, labels: Sequence[int] | np.ndarray, classes:
                 title: str = "", path: str | Path | None = None) -> Any:
     """A grid of ``N x C x H x W`` uint8 ``images`` titled by class name; PNG at ``path``."""
     try:
+        # deferred: matplotlib is heavy and optional; only plotting needs it
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:

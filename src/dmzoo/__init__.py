@@ -53,6 +53,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "DataModule":
+        # deferred: core.datamodule imports torch (and Lightning); `import dmzoo` must not
         from .core.datamodule import DataModule
 
         return DataModule

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError
+from dmzoo.testing import fixture_from_files
 
 from ..downloaded import DownloadedTable
 
@@ -118,6 +119,4 @@ def adult_files(n_train: int = 240, n_test: int = 120, seed: int = 0) -> dict[st
 
 def fixture(folder: Path, spec: Any) -> dict[str, Any]:
     """40 training and 16 test rows in the UCI format, prepared offline."""
-    from dmzoo.testing import fixture_from_files
-
     return fixture_from_files(spec, folder, adult_files(40, 16), batch_size=8)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.csv as pcsv
 
 from dmzoo.core.errors import MissingExtraError
 
@@ -28,6 +29,7 @@ TARGET = "target"
 def sklearn_datasets() -> Any:
     """``sklearn.datasets``, or a :class:`MissingExtraError` naming the extra to install."""
     try:
+        # deferred: sklearn is heavy and optional; missing, it gets a named error
         import sklearn.datasets
     except ImportError:
         raise MissingExtraError(
@@ -126,7 +128,6 @@ class DigitsDataModule(BundledTable):
         path = bundled_file("digits.csv.gz")
         if path is None:
             return super().raw_frame()
-        import pyarrow.csv as pcsv
 
         names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)] + [TARGET]
         table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=names))
@@ -146,6 +147,7 @@ class DigitsDataModule(BundledTable):
 
     def plot(self, n: int = 16, split: str = "train", path: str | Path | None = None) -> Any:
         """A grid of the first ``n`` real digits of ``split`` titled with their class."""
+        # deferred: matplotlib is heavy and optional; only plot() needs it
         from matplotlib.figure import Figure
 
         images, labels = self.images(split)

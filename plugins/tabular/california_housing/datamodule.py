@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError
 from dmzoo.plugins.vision.formats import tar_gz_bytes
+from dmzoo.testing import fixture_from_files
 
 from ..downloaded import DownloadedTable
 
@@ -105,7 +106,5 @@ def housing_archive(rows: np.ndarray) -> bytes:
 
 def fixture(folder: Path, spec: Any) -> dict[str, Any]:
     """A 40-row ``cal_housing.tgz``, prepared offline."""
-    from dmzoo.testing import fixture_from_files
-
     return fixture_from_files(spec, folder, {"cal_housing.tgz": housing_archive(housing_rows(40))},
                               batch_size=8)

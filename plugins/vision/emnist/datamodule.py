@@ -22,6 +22,7 @@ import numpy as np
 
 from dmzoo.core import storage
 from dmzoo.core.errors import DataFormatError, InvalidArgumentError
+from dmzoo.testing import fixture_from_files
 
 from ..base import VisionDataModule
 from ..formats import check_labels, gzip_bytes, redownload
@@ -167,7 +168,5 @@ def archive_bytes(n_train: int = 30, n_test: int = 10, seed: int = 0) -> bytes:
 
 def fixture(folder: Path, spec: Any) -> dict[str, Any]:
     """``dmzoo check`` fixture: every split with 30 train / 10 test images, prepared offline."""
-    from dmzoo.testing import fixture_from_files
-
     return fixture_from_files(spec, folder, {emnist_spec.ARCHIVE: archive_bytes()},
                               batch_size=8, val_split=0.2)

@@ -145,6 +145,7 @@ class ImageFolderDataModule(CachedImageDataModule):
 def write_images(folder: Path, per_class: dict[str, int], *, size: int = 12,
                  seed: int = 0) -> list[Path]:
     """Real PNG and JPEG files (alternating) with random pixels: ``folder/<class>/<i>.png``."""
+    # deferred: PIL is optional (vision extra); only writing test images needs it
     from PIL import Image
 
     rng = np.random.default_rng(seed)

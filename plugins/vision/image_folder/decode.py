@@ -34,6 +34,7 @@ Source = Any  # a file path (str) or the encoded bytes of one image
 def decode(source: Source, size: tuple[int, int] | None, mode: str = "RGB",
            resize: str = "crop") -> np.ndarray:
     """One image as ``C x H x W`` uint8 (any decoding problem raises)."""
+    # deferred: PIL is optional (vision extra); loaded only where images are decoded
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
@@ -116,6 +117,7 @@ def decode_all(sources: Slices, out: Path | None, *, size: tuple[int, int] | Non
     workers = max(1, min(workers or default_workers(), -(-n // BLOCK)))
     sums = np.zeros((n, channels, 3), dtype=np.float64)
     bad: list[tuple[int, str]] = []
+    # deferred: tqdm is heavy; decode workers import this module without it
     from tqdm.auto import tqdm
 
     with tqdm(total=n, unit="img", desc=desc, disable=quiet) as bar:

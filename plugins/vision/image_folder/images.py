@@ -101,6 +101,7 @@ class FileImageDataset(PerSampleDataset):
         return len(self.paths)
 
     def __getitem__(self, position: int) -> tuple[Any, int]:
+        # deferred: PIL is optional (vision extra); only per-sample reads need it
         from PIL import Image
 
         with Image.open(self.paths[position]) as img:
@@ -306,6 +307,7 @@ class CachedImageDataModule(VisionDataModule):
     def default_transforms(self) -> Any:
         """``ToTensor`` (+ ``Normalize`` with the train mean/std when ``normalize``)."""
         try:
+            # deferred: torchvision is optional; only the per-sample API needs it
             from torchvision import transforms as T
         except ImportError:
             raise MissingExtraError("image_size=None needs torchvision: pip install "

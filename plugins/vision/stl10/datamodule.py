@@ -20,6 +20,7 @@ from typing import IO, Any, ClassVar
 import numpy as np
 
 from dmzoo.core.errors import DataFormatError
+from dmzoo.testing import fixture_from_files
 
 from ..formats import check_labels, redownload, tar_gz_bytes
 from ..joined import JoinedTrainDataModule
@@ -217,7 +218,5 @@ def archive_bytes(n_train: int = 20, n_test: int = 10, n_unlabeled: int = 30, se
 
 def fixture(folder: Path, spec: Any) -> dict[str, Any]:
     """``dmzoo check`` fixture: 20 train / 10 test / 30 unlabeled images, prepared offline."""
-    from dmzoo.testing import fixture_from_files
-
     return fixture_from_files(spec, folder, {stl_spec.ARCHIVE: archive_bytes()},
                               batch_size=8, val_split=0.2)

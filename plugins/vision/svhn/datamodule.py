@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dmzoo.core.errors import DataFormatError, MissingExtraError
+from dmzoo.testing import fixture_from_files
 
 from ..formats import redownload
 from ..joined import JoinedTrainDataModule
@@ -30,6 +31,7 @@ BLOCK = 32768  # images transposed and written per step
 
 def _scipy_io() -> Any:
     try:
+        # deferred: scipy is heavy and optional; only reading the .mat files needs it
         import scipy.io
     except ImportError:
         raise MissingExtraError("svhn needs scipy to read .mat files: "
@@ -181,6 +183,4 @@ def upstream_files(n_train: int = 30, n_test: int = 10, n_extra: int = 20,
 
 def fixture(folder: Path, spec: Any) -> dict[str, Any]:
     """``dmzoo check`` fixture: 30 train / 10 test / 20 extra images, prepared offline."""
-    from dmzoo.testing import fixture_from_files
-
     return fixture_from_files(spec, folder, upstream_files(), batch_size=8, val_split=0.2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .output import print_json, print_table
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="run the conformance checks on a plugin or datamodule")
@@ -25,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # deferred: dmzoo.testing (~14 ms) loads for `check` only, not at CLI start-up
     from ..testing import checks_for, run_checks
-    from .output import print_json, print_table
 
     results = run_checks(checks_for(args.target, checks=args.checks), raise_on_failure=False)
     failed = [r for r in results if r.status == "failed"]
@@ -46,6 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new_plugin(args: argparse.Namespace) -> int:
+    # deferred: the scaffold loads for `new-plugin` only, not at CLI start-up
     from ..testing.scaffold import new_plugin, package_names
 
     root = new_plugin(args.name, args.dir, datamodule=args.datamodule)

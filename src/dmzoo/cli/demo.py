@@ -14,7 +14,9 @@ import sys
 import time
 from typing import Any
 
-from ..registry import get_registry
+from ..core.errors import InvalidArgumentError
+from ..registry import get_registry, load_datamodule
+from ..registry.loading import accepted_parameters, import_class
 from .output import human_size, print_table
 
 DEFAULT_NAME = "digits"
@@ -37,8 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.batch_size < 1:
-        from ..core.errors import InvalidArgumentError
-
         raise InvalidArgumentError("--epochs and --batch-size must be at least 1")
     registry = get_registry()
     specs = registry.default_specs()
@@ -63,11 +63,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -- steps ---------------------------------------------------------------------------------
 def _load(spec: Any, args: argparse.Namespace) -> Any:
+    # deferred: tqdm and core.storage load for `demo` only, not at CLI start-up
     from tqdm.auto import tqdm
 
     from ..core.storage.prepare import auto_quiet
-    from ..registry import load_datamodule
-    from ..registry.loading import accepted_parameters, import_class
 
     names, var_kw = accepted_parameters(import_class(spec))
     wanted = {"batch_size": args.batch_size, "seed": args.seed, "data_dir": args.data_dir}
@@ -108,6 +107,7 @@ def _unpack(batch: Any) -> tuple[Any, Any, Any]:
     """``(numbers, codes or None, y)`` from an ``(inputs, target)`` batch: a tensor input is
     flattened into numbers; in a dict of inputs, float tensors are numbers and integer
     tensors categorical codes (each column embedded)."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     inputs, y = batch
@@ -122,6 +122,7 @@ def _unpack(batch: Any) -> tuple[Any, Any, Any]:
 
 def _build_net(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 64) -> Any:
     """The demo model; torch is imported here, only when the demo trains."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
     from torch import nn
 
@@ -147,6 +148,7 @@ def _build_net(n_num: int, cardinalities: list[int], n_out: int, hidden: int = 6
 
 
 def _train(dm: Any, args: argparse.Namespace) -> None:
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     torch.manual_seed(args.seed)
@@ -159,6 +161,7 @@ def _train(dm: Any, args: argparse.Namespace) -> None:
 
 
 def _fit(dm: Any, args: argparse.Namespace) -> None:
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     train, val = dm.train_dataloader(), dm.val_dataloader()
@@ -194,12 +197,14 @@ class _MomentumSGD:
     which costs seconds of start-up, more than this whole demo trains."""
 
     def __init__(self, params: list, lr: float = 0.05, momentum: float = 0.9) -> None:
+        # deferred: torch is heavy; importing this module must not load it
         import torch
 
         self.params, self.lr, self.momentum = params, lr, momentum
         self.velocity = [torch.zeros_like(p) for p in params]
 
     def __call__(self) -> None:
+        # deferred: torch is heavy; importing this module must not load it
         import torch
 
         with torch.no_grad():
@@ -211,6 +216,7 @@ class _MomentumSGD:
 
 
 def _evaluate(model: Any, loader: Any, regression: bool) -> float:
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     model.eval()
@@ -234,6 +240,7 @@ def _picture(dm: Any, spec: Any, out: str) -> str:
     if hasattr(dm, "plot"):
         dm.plot(n=16, split="train", path=out)
         return out
+    # deferred: matplotlib is heavy and optional; only the picture needs it
     from matplotlib.figure import Figure
 
     rows = dm.preview(8)

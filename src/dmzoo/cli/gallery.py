@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    # deferred: the gallery package loads for `gallery build` only, not at CLI start-up
     from ..gallery import build_site
 
     warnings = build_site(args.out, source=args.source, gallery_only=args.gallery_only,

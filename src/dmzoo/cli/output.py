@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ..registry import DmzooPluginWarning
+
 
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
@@ -17,8 +19,6 @@ def print_json(data: Any) -> None:
 def plugin_warnings_as_lines() -> None:
     """Show each broken-plugin warning as one ``dmzoo: warning: ...`` line on stderr,
     without Python's file, line and source-line decoration; other warnings are unchanged."""
-    from ..registry import DmzooPluginWarning
-
     python_format = warnings.showwarning
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,

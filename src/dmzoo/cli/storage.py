@@ -7,6 +7,7 @@ import os
 import sys
 from contextlib import nullcontext
 
+from ..registry import load_datamodule
 from .output import human_size, print_json, print_table
 
 
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    # deferred: core.storage (~15 ms) loads for `cache` commands only, not at CLI start-up
     from ..core import storage
 
     entries = storage.list_cache(args.data_dir)
@@ -59,6 +61,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    # deferred: core.storage (~15 ms) loads for `cache` commands only, not at CLI start-up
     from ..core import storage
 
     bad = 0
@@ -79,6 +82,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
+    # deferred: core.storage (~15 ms) loads for `cache` commands only, not at CLI start-up
     from ..core import storage
 
     for entry in storage.select(args.name, args.data_dir):
@@ -90,8 +94,8 @@ def cmd_rm(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
+    # deferred: core.storage (~15 ms) loads for `cache` commands only, not at CLI start-up
     from ..core import storage
-    from ..registry import load_datamodule
 
     if args.quiet:
         os.environ["DMZOO_QUIET"] = "1"

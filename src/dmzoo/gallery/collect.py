@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.spec import DataModuleSpec
+from ..registry import get_registry
 from ..registry.discovery import PluginInfo
+from ..registry.loading import import_class
 from .params import Param, constructor_params
 from .samples import Samples, gather
 
@@ -77,8 +79,6 @@ def collect(
     data_dir: str | Path | None = None,
 ) -> Gallery:
     """Build an :class:`Entry` per registered datamodule; sample grids go to ``image_dir``."""
-    from ..registry import get_registry
-
     registry = get_registry()
     entries = []
     for namespace, name in registry.datamodule_keys():
@@ -116,8 +116,6 @@ def _provider(spec: DataModuleSpec, plugins: Sequence[PluginInfo]) -> Provider:
 
 
 def _params(entry: Entry) -> list[Param]:
-    from ..registry.loading import import_class
-
     try:
         return constructor_params(import_class(entry.spec), entry.spec.default_kwargs)
     except Exception as exc:

@@ -60,6 +60,7 @@ def _short_repr(value: Any, limit: int = 60) -> str:
 
 def param_docs(doc: str) -> dict[str, str]:
     """Map parameter name -> one-paragraph description from a docstring."""
+    # deferred: docstring_parser is optional (docs extra)
     import docstring_parser
 
     try:

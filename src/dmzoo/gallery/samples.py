@@ -14,15 +14,19 @@ that raises is reported on the page (and to the caller), never fatal to the buil
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core import storage
 from ..core.errors import InvalidArgumentError
 from ..core.spec import DataModuleSpec
+from ..registry import load_datamodule
+from ..registry.loading import accepted_parameters, import_class
 
 SAMPLE_COUNT = 16
 PREVIEW_ROWS = 5
@@ -56,15 +60,11 @@ class Samples:
 
 
 def is_prepared(spec: DataModuleSpec, data_dir: str | Path | None) -> bool:
-    from ..core import storage
-
     return bool(storage.is_prepared(spec, data_dir=data_dir))
 
 
 def prepared_size(spec: DataModuleSpec, data_dir: str | Path | None) -> int | None:
     """Bytes of the prepared folder (the converted data a run reads, downloads excluded)."""
-    from ..core import storage
-
     return storage.folder_size(Path(storage.prepared_dir(spec, data_dir=data_dir)))
 
 
@@ -118,19 +118,12 @@ def gather(
 
 def _required_args(spec: DataModuleSpec) -> list[str]:
     """Constructor parameters without a default that the spec does not fill in either."""
-    import inspect
-
-    from ..registry.loading import import_class
-
     params = inspect.signature(import_class(spec)).parameters.values()
     return [p.name for p in params if p.default is p.empty and p.name not in spec.default_kwargs
             and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _build(spec: DataModuleSpec, data_dir: str | Path | None) -> Any:
-    from ..registry import load_datamodule
-    from ..registry.loading import accepted_parameters, import_class
-
     names, var_kw = accepted_parameters(import_class(spec))
     kwargs = {"data_dir": str(data_dir)} if data_dir and ("data_dir" in names or var_kw) else {}
     return load_datamodule(spec.ref, **kwargs)
@@ -166,6 +159,7 @@ def _try(out: Samples, what: str, fn: Any) -> None:
 
 
 def _plot(dm: Any, split: str, image_path: Path, out: Samples) -> None:
+    # deferred: matplotlib is heavy and optional (docs extra)
     import matplotlib
 
     if "MPLBACKEND" not in os.environ:
@@ -216,8 +210,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         value = value.tolist()
     if hasattr(value, "__dataclass_fields__"):
-        from dataclasses import asdict
-
         value = asdict(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}

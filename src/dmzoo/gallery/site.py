@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+import dmzoo
+
 from ..core.errors import GalleryError, MissingExtraError
 
 # Inside the wheel, ``dmzoo/docs/example_plugin`` holds the example plugin's files that the
@@ -31,16 +33,12 @@ STANDALONE = {"project": "dmzoo gallery", "extensions": ["dmzoo.gallery.sphinxex
 
 def checkout_docs() -> Path | None:
     """``docs/`` of the dmzoo checkout this package runs from, if any (editable installs)."""
-    import dmzoo
-
     docs = Path(dmzoo.__file__).resolve().parents[2] / "docs"
     return docs if (docs / "conf.py").is_file() else None
 
 
 def packaged_docs() -> Path | None:
     """The docs sources shipped inside an installed wheel (``dmzoo/docs``), if any."""
-    import dmzoo
-
     docs = Path(dmzoo.__file__).resolve().parent / "docs"
     return docs if (docs / "conf.py").is_file() else None
 
@@ -48,6 +46,7 @@ def packaged_docs() -> Path | None:
 def require_sphinx() -> None:
     """Fail with the extra to install, before anything is written, when Sphinx is missing."""
     try:
+        # deferred: sphinx is heavy and optional (docs extra); missing, it gets a named error
         import sphinx  # noqa: F401
     except ImportError:
         raise MissingExtraError("building the site needs Sphinx, which is not installed; "
@@ -104,6 +103,7 @@ def build_site(
 
 def _run_sphinx(src: Path, out: Path, overrides: dict, quiet: bool, *,
                 has_conf: bool = True) -> int:
+    # deferred: sphinx is heavy and optional (docs extra)
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 

@@ -24,6 +24,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
+from .. import __version__
 from .write import write_gallery
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ def generate(app: Sphinx, config: Config) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from .. import __version__
-
     app.setup_extension("sphinx_design")
     app.add_config_value("dmzoo_gallery_dir", "gallery", "env", types=frozenset({str}))
     app.add_config_value("dmzoo_gallery_prepare", False, "env",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataFormatError
+from ..registry import load_datamodule
 
 _IDENTITY = ("namespace", "name", "version")
 
@@ -72,11 +73,10 @@ def datamodule_from_checkpoint(checkpoint: str | Path | Mapping[str, Any], **ove
     one that changes the splits makes ``load_state_dict`` raise ``SplitMismatchError``.
     A checkpoint file is a pickle: load only checkpoints you trust, as with Lightning.
     """
-    from ..registry import load_datamodule
-
     if isinstance(checkpoint, Mapping):
         record = read_record(checkpoint)
     else:
+        # deferred: torch is heavy; a record passed as a mapping needs none
         import torch
 
         record = read_record(torch.load(checkpoint, map_location="cpu", weights_only=False))

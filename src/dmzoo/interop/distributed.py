@@ -41,6 +41,7 @@ def rank_info() -> RankInfo:
     rank = int(env.get("RANK", "0"))
     world = int(env.get("WORLD_SIZE", "1"))
     try:
+        # deferred: torch is heavy; importing this module must not load it
         import torch.distributed as dist
 
         if dist.is_available() and dist.is_initialized():
@@ -65,6 +66,7 @@ def prepare_then_setup(datamodule: Any, stage: str = "fit") -> bool:
     Returns whether this process ran ``prepare_data``. Without an initialised
     process group it simply prepares and sets up (one process).
     """
+    # deferred: torch is heavy; importing this module must not load it
     import torch.distributed as dist
 
     ran = should_prepare(datamodule)
@@ -88,6 +90,7 @@ def distributed_loader(loader: Any, *, shuffle: bool | None = None, seed: int | 
     ranks (the last shard is padded with repeats unless ``drop_last``); call
     ``loader.sampler.set_epoch(epoch)`` each epoch.
     """
+    # deferred: torch and core.fastloader are heavy; importing this module must not load them
     from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler
 
     if not isinstance(loader, DataLoader) or loader.batch_sampler is None \

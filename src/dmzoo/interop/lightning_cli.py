@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from lightning.pytorch.cli import LightningCLI
 
 from ..core.datamodule import attach_spec
@@ -66,8 +67,6 @@ def _defaults(spec: DataModuleSpec) -> list[str]:
 
 def _rewrite_config(text: str) -> tuple[DataModuleSpec | None, str]:
     """A YAML config with ``data: NAME`` (or ``class_path: NAME``) rewritten to the class."""
-    import yaml
-
     config = yaml.safe_load(text)
     data = config.get("data") if isinstance(config, dict) else None
     name = data.get("class_path") if isinstance(data, dict) else data

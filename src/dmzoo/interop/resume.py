@@ -57,6 +57,7 @@ def restore_training_state(state: dict[str, Any], *, loader: Any, datamodule: An
 def save_training_state(path: str | Path, *, loader: Any, datamodule: Any = None,
                         **stateful: Any) -> Path:
     """Write :func:`training_state` to ``path`` atomically (temporary file, then rename)."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     path = Path(path)
@@ -72,6 +73,7 @@ def load_training_state(path: str | Path, *, loader: Any, datamodule: Any = None
 
     The file is unpickled: load only files your own runs wrote, as with ``torch.load``.
     """
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     path = Path(path)

@@ -63,6 +63,7 @@ def check_plugin(
 
 def parametrize_checks(target: Target, *, checks: Sequence[str] | None = None) -> Any:
     """``pytest.mark.parametrize("dmzoo_check", ...)`` over every check of ``target``."""
+    # deferred: pytest is heavy; only parametrize_checks needs it
     import pytest
 
     selected = checks_for(target, checks=checks)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import io
 import json
 import logging
@@ -24,9 +25,11 @@ from typing import Any
 from ..core.errors import DmzooError, MissingHookError
 from ..core.settings import FALSE_SPELLINGS, env_str
 from ..core.spec import DataModuleSpec
+from ..registry.loading import check_kwargs, import_class, instantiate
 from .batches import batch_size, leaves, loader_digest
 from .errors import ConformanceError
 from .fixture import fixture_function, fixture_kwargs, offline_home
+from .tiny_model import tiny_module
 
 SPLITS = (("train", "fit"), ("val", "fit"), ("test", "test"), ("predict", "predict"))
 
@@ -49,8 +52,6 @@ class Context:
 
     def build(self) -> Any:
         """A new datamodule on the fixture data, built the way ``load_datamodule`` builds it."""
-        from ..registry.loading import instantiate
-
         return instantiate(self.spec, self.kwargs())
 
 
@@ -72,6 +73,7 @@ def loaders(dm: Any) -> dict[str, Any]:
 
 def digests(dm: Any) -> dict[str, list[str]]:
     """Every split's order-independent digest, under a fixed torch seed."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     out = {}
@@ -101,8 +103,8 @@ def _same(a: dict[str, list[str]], b: dict[str, list[str]], what: str) -> None:
 # -- the checks --------------------------------------------------------------------------
 def check_spec(ctx: Context) -> None:
     """Spec validity: names, version, checksum format, class path, default kwargs, fixture."""
+    # deferred: core.datamodule imports torch (and Lightning)
     from ..core.datamodule import DataModule
-    from ..registry.loading import check_kwargs, import_class
 
     spec = ctx.spec.validate()
     cls = import_class(spec)
@@ -222,6 +224,7 @@ def _is_pair(batch: Any) -> bool:
 
 
 def _is_tensor(value: Any) -> bool:
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     return isinstance(value, torch.Tensor)
@@ -252,6 +255,7 @@ def check_setup_idempotent(ctx: Context) -> None:
 
 def check_state_dict_round_trip(ctx: Context) -> None:
     """``state_dict`` names the spec, survives ``torch.save``, and restores the same splits."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
     spec = ctx.spec
@@ -320,7 +324,6 @@ def check_lightning_fast_dev_run(ctx: Context) -> None:
     if pl is None:
         raise ConformanceError(f"{type(dm).__qualname__} is not a LightningDataModule although "
                                "Lightning is installed; subclass dmzoo.DataModule")
-    from .tiny_model import tiny_module
 
     model = tiny_module(pl)
     with _quiet_lightning():
@@ -356,8 +359,6 @@ def _quiet_lightning() -> Iterator[None]:
 
 def _import_lightning() -> Any | None:
     """Lightning, preferring the flavour this process already uses (it cannot mix both)."""
-    import importlib
-
     names = ("lightning.pytorch", "pytorch_lightning")
     if "pytorch_lightning" in sys.modules and "lightning.pytorch" not in sys.modules:
         names = names[::-1]
@@ -371,8 +372,6 @@ def _import_lightning() -> Any | None:
 
 def _lightning_of(dm: Any) -> Any | None:
     """The Lightning package the datamodule's base class comes from (or None)."""
-    import importlib
-
     for klass in type(dm).__mro__:
         if klass.__name__ == "LightningDataModule":
             return importlib.import_module(klass.__module__.split(".core")[0])

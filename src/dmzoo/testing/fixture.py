@@ -15,6 +15,7 @@ default arguments are used as they are.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import os
 from collections.abc import Iterator, Mapping
@@ -23,7 +24,8 @@ from typing import Any
 
 from ..core.errors import PluginError
 from ..core.spec import CLASS_PATH_RE, DataModuleSpec
-from ..registry.loading import import_object
+from ..core.storage import import_from
+from ..registry.loading import import_object, instantiate
 
 
 def fixture_function(spec: DataModuleSpec) -> Any | None:
@@ -108,11 +110,6 @@ def fixture_from_files(
     ``prepare_data()`` builds them into ``folder/"data"``. Returns the kwargs
     (``data_dir`` + ``kwargs``) that reuse that prepared copy with no network.
     """
-    import hashlib
-
-    from ..core.storage import import_from
-    from ..registry.loading import instantiate
-
     folder = Path(folder)
     upstream = folder / "upstream"
     upstream.mkdir(parents=True, exist_ok=True)

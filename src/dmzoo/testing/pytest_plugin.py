@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from dmzoo import DmzooError
+from dmzoo.testing import ConformanceError, checks_for
+
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
@@ -36,8 +39,6 @@ class DmzooCheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str | TerminalRepr:
-        from dmzoo.testing import ConformanceError
-
         if isinstance(excinfo.value, ConformanceError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
@@ -53,8 +54,6 @@ def pytest_collection_modifyitems(
     targets = config.getoption("dmzoo_plugin")
     if not targets:
         return
-    from dmzoo import DmzooError
-    from dmzoo.testing import checks_for
 
     for target in targets:
         try:

@@ -9,15 +9,13 @@ import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ..core.errors import DataModuleNotFoundError, DmzooError, PluginError
 from ..core.spec import DataModuleSpec, normalize_name
+from ..registry import Registry, get_registry, parse_ref
 from .checks import CHECKS, Skip, run_in_context
 from .errors import ConformanceError
-
-if TYPE_CHECKING:
-    from ..registry import Registry
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -67,6 +65,7 @@ class Check:
         if result.status == "failed":
             raise ConformanceError(f"{self.id} failed: {result.message}")
         if result.status == "skipped" and "pytest" in sys.modules:
+            # deferred: pytest is heavy; used only when the process has loaded it
             import pytest
 
             pytest.skip(f"{self.id}: {result.message}")
@@ -85,7 +84,6 @@ def specs_for(target: str | DataModuleSpec | Iterable[DataModuleSpec]) -> list[D
         return [target]
     if not isinstance(target, str):
         return list(target)
-    from ..registry import get_registry, parse_ref
 
     registry = get_registry()
     plugin = _find_plugin(registry, target)

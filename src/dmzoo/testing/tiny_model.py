@@ -8,8 +8,10 @@ from typing import Any
 
 def tiny_module(pl: Any) -> Any:
     """A module of the given Lightning package (``lightning.pytorch`` or ``pytorch_lightning``)."""
+    # deferred: torch is heavy; importing this module must not load it
     import torch
 
+    # deferred: import cycle with .checks, which imports this module
     from .checks import first_tensor
 
     class TinyModule(pl.LightningModule):
