@@ -59,8 +59,9 @@ class VisionDataModule(DataModule):
             float a fraction (default ``0.1``). A seeded permutation (see ``seed``),
             identical on every process and run; never overlaps train or test.
         batch_size: examples per batch (default 32, as in Bolts).
-        num_workers: loader worker processes (fork or spawn; workers re-open the
-            memory-mapped cache instead of receiving a copy). Workers are persistent.
+        num_workers: worker processes for the per-sample path (``*_transforms``; persistent,
+            fork or spawn). The fast batch path makes its batches in this process whatever
+            the value (workers would only add a copy of every batch); the batches are the same.
         normalize: subtract ``mean`` and divide by ``std`` (per channel).
         seed: seeds the validation split, the shuffling (``seed + epoch``, also under
             DDP) and the augmentation (a hash of seed, epoch and sample position). Every
