@@ -48,6 +48,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -57,6 +58,7 @@ from dmzoo.core import storage  # noqa: E402
 from dmzoo.core.errors import (  # noqa: E402
     ChecksumError,
     DamagedCacheError,
+    DmzooError,
     OfflineError,
     StorageError,
     UnsafeArchiveError,
@@ -999,6 +1001,151 @@ def run_mirror_namespaces(rng: random.Random, tmp: Path) -> tuple[str, int]:
     return ("intact" if ok else "corrupt"), 1
 
 
+BAD_TABLES = ("inf feature", "-inf feature", "inf regression target", "latin-1 text",
+              "huge finite feature", "latin-1 text with encoding=")
+
+
+def run_bad_table(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """A CSV with non-finite values or non-UTF-8 text: a one-line ``DataFormatError`` naming
+    the column (never NaN features), or, where dmzoo accepts it (a huge finite value in the
+    training rows, the right ``encoding=``), finite features and the true class names."""
+    import numpy as np
+
+    import dmzoo
+    from dmzoo.core.errors import DataFormatError
+
+    home(tmp)
+    case = rng.choice(BAD_TABLES)
+    n = rng.randrange(60, 200)
+    x = [f"{rng.uniform(-5, 5):.4f}" for _ in range(n)]
+    labels = [rng.choice(("oui", "non", "peut-être")) for _ in range(n)]
+    target, task = "label", {}
+    if case in ("inf feature", "-inf feature"):
+        x[rng.randrange(n)] = case.split()[0]
+    elif case == "huge finite feature":
+        x[rng.randrange(n)] = "1e308"
+    elif case == "inf regression target":
+        target, task = "y", {"task": "regression"}
+    bad_y = case == "inf regression target"
+    rows = ["a,label,y"] + [f"{a},{lab},{'inf' if bad_y and i == 0 else rng.uniform(0, 1)}"
+                            for i, (a, lab) in enumerate(zip(x, labels, strict=True))]
+    path = tmp / "data" / "table.csv"
+    path.parent.mkdir()
+    latin = case.startswith("latin-1")
+    path.write_bytes("\n".join(rows).encode("latin-1" if latin else "utf-8"))
+    kwargs = {"encoding": "latin-1"} if case.endswith("encoding=") else {}
+    try:
+        dm = dmzoo.load_datamodule("tabular", data=str(path), target=target, **task, **kwargs)
+        dm.prepare_data()
+        dm.setup("fit")
+        inputs, _ = next(iter(dm.train_dataloader()))
+    except DataFormatError as exc:
+        named = any(name in str(exc) for name in ("'a'", "'label'", "'y'", "target"))
+        # a huge value is accepted when it is in the fitted rows (standardised without
+        # overflow), and refused clearly when it lands in val/test beyond float32 once encoded
+        expected = case != "latin-1 text with encoding="
+        return ("clean error" if expected and named and "\n" not in str(exc)
+                else "unexpected error"), 1
+    finite = bool(np.isfinite(inputs["x_num"].numpy()).all())
+    names_ok = set(dm.classes or ()) <= {"oui", "non", "peut-être"} if target == "label" else True
+    expected_ok = case in ("huge finite feature", "latin-1 text with encoding=")
+    return ("intact" if expected_ok and finite and names_ok else "corrupt"), 1
+
+
+def run_hostile_plugin(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """A plugin that raises mid-listing, exits, prints to stdout or answers a hook with the
+    wrong type: it is reported, and dmzoo keeps listing and loading the other datamodules."""
+    import dmzoo
+    from dmzoo.registry import get_registry, reset_registry
+
+    home(tmp)
+    kind = rng.choice(("raises after one spec", "sys.exit", "prints", "int data dir"))
+    good = dmzoo.get_spec("wine")
+
+    class Hostile:
+        @dmzoo.hookimpl
+        def dmzoo_datamodule_specs(self):  # noqa: ANN202
+            if kind == "sys.exit":
+                sys.exit(3)
+            if kind == "prints":
+                print("noise from a plugin")
+            yield good.__class__(**{**good.__dict__, "namespace": "hostile"})
+            if kind == "raises after one spec":
+                raise RuntimeError("plugin bug")
+
+        @dmzoo.hookimpl
+        def dmzoo_data_dir(self, spec):  # noqa: ANN001, ANN202
+            return 42 if kind == "int data dir" else None
+
+    reset_registry()
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dmzoo.register_plugin(Hostile(), name="hostile")
+            names = dmzoo.list_datamodules()
+            # the hook is asked only without DMZOO_HOME; the default root then lies in tmp
+            saved = {k: os.environ.pop(k, None) for k in ("DMZOO_HOME", "XDG_CACHE_HOME")}
+            os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")
+            try:
+                root = storage.data_root(good)
+            finally:
+                os.environ.pop("XDG_CACHE_HOME")
+                os.environ.update({k: v for k, v in saved.items() if v is not None})
+            dm = dmzoo.load_datamodule("dmzoo/wine")
+            dm.setup("fit")
+            next(iter(dm.train_dataloader()))
+        reported = any(f.plugin == "hostile" for f in get_registry().failures) or \
+            kind == "prints"
+        ok = "dmzoo/wine" in names and root.is_relative_to(tmp) and not out.getvalue()
+    except BaseException as exc:  # noqa: BLE001  (a plugin must never take dmzoo down)
+        print(f"hostile plugin ({kind}): {type(exc).__name__}: {exc}", file=sys.stderr)
+        return "unexpected error", 1
+    finally:
+        reset_registry()
+    return ("intact" if ok and reported else "unexpected error"), 1
+
+
+def run_pickled_parquet(rng: random.Random, tmp: Path) -> tuple[str, int]:
+    """A Parquet file whose Arrow extension metadata holds a pickle (CVE-2023-47248): reading
+    it as ``tabular`` data must never run the payload (here: creating a marker file)."""
+    import pickle
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import dmzoo
+
+    home(tmp)
+    marker = tmp / "data" / "payload-ran"
+    marker.parent.mkdir()
+
+    class Payload:
+        def __reduce__(self):  # noqa: ANN204
+            return (open, (str(marker), "w"))
+
+    n = rng.randrange(20, 80)
+    field = pa.field("x", pa.float64(), metadata={
+        b"ARROW:extension:name": b"arrow.py_extension_type",
+        b"ARROW:extension:metadata": pickle.dumps(Payload())})
+    table = pa.table({"x": pa.array([rng.random() for _ in range(n)]),
+                      "label": pa.array([rng.choice("ab") for _ in range(n)])},
+                     schema=pa.schema([field, pa.field("label", pa.string())]))
+    path = tmp / "data" / "evil.parquet"
+    pq.write_table(table, path)
+    try:
+        dm = dmzoo.load_datamodule("tabular", data=str(path), target="label")
+        dm.prepare_data()
+        dm.setup("fit")
+        outcome = "intact"
+    except DmzooError:
+        outcome = "clean error"
+    except Exception as exc:  # noqa: BLE001
+        print(f"pickled parquet: {type(exc).__name__}: {exc}", file=sys.stderr)
+        outcome = "unexpected error"
+    return ("corrupt" if marker.exists() else outcome), 1
+
+
 EXTRA_SCENARIOS = {
     "8 processes at once": run_race,
     "SIGKILL mid-extraction/build, rerun": run_kill_build,
@@ -1016,6 +1163,9 @@ EXTRA_SCENARIOS = {
     "malformed DMZOO_* setting": run_bad_setting,
     "--from a re-gzipped file": run_regzip,
     "mirror folder per namespace": run_mirror_namespaces,
+    "table with non-finite or non-UTF-8 values": run_bad_table,
+    "hostile plugin": run_hostile_plugin,
+    "Parquet with a pickled payload": run_pickled_parquet,
 }
 
 
