@@ -18,6 +18,7 @@ from dmzoo.core.errors import DataFormatError, InvalidArgumentError
 from dmzoo.plugins.vision.image_folder.datamodule import write_images
 from dmzoo.plugins.vision.image_folder.decode import decode
 from dmzoo.testing.batches import leaves
+from support.lightning import quiet_trainer
 
 datasets = pytest.importorskip("datasets")
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Image, Sequence, Value  # noqa: E402
@@ -230,9 +231,7 @@ def test_lightning_fit(tmp_path, kind):
         dm = dmzoo.load_datamodule("huggingface", path="csv", data_files=str(tmp_path / "t.csv"),
                                    label_key="label", batch_size=8)
     model = tiny_module(pl)
-    trainer = pl.Trainer(max_steps=3, accelerator="cpu", logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False,
-                         default_root_dir=str(tmp_path))
+    trainer = quiet_trainer(tmp_path, max_steps=3)
     trainer.fit(model, datamodule=dm)
     assert model.seen_batches >= 3
 

@@ -22,6 +22,7 @@ from dmzoo.core.errors import (
 )
 from dmzoo.plugins.vision.image_folder.datamodule import write_images
 from dmzoo.plugins.vision.image_folder.decode import decode
+from support.lightning import quiet_trainer
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -198,9 +199,7 @@ def test_lightning_fit(folder, tmp_path):
 
     dm = load(folder, augment=True, normalize=True)
     model = tiny_module(pl)
-    trainer = pl.Trainer(max_steps=3, accelerator="cpu", logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False,
-                         default_root_dir=str(tmp_path))
+    trainer = quiet_trainer(tmp_path, max_steps=3)
     trainer.fit(model, datamodule=dm)
     assert model.seen_batches >= 3
 

@@ -17,6 +17,7 @@ from dmzoo.core.errors import InvalidArgumentError
 from dmzoo.core.resident import ResidentDataset, resident_loader
 from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule
 from support.http_server import FileServer
+from support.lightning import quiet_trainer
 
 
 @pytest.fixture(scope="module")
@@ -141,9 +142,6 @@ def test_lightning_fits_on_a_resident_datamodule(cifar_dir, tmp_path):
     dm = dmzoo.load_datamodule("cifar10", data_dir=cifar_dir, batch_size=32, device="cpu",
                                normalize=True, augment=True)
     model = Tiny()
-    trainer = lightning.Trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=0,
-                                accelerator="cpu", logger=False, enable_checkpointing=False,
-                                enable_progress_bar=False, enable_model_summary=False,
-                                default_root_dir=tmp_path)
+    trainer = quiet_trainer(tmp_path, max_epochs=1, limit_train_batches=3, limit_val_batches=0)
     trainer.fit(model, datamodule=dm)
     assert trainer.global_step == 3 and model.devices_seen == {"cpu"}

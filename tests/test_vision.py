@@ -41,6 +41,7 @@ from dmzoo.plugins.vision.cifar.datamodule import (
 )
 from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule, idx_bytes, read_idx
 from support.http_server import FileServer
+from support.lightning import quiet_trainer
 from support.real_data import MNIST_REAL as REAL
 from support.real_data import shared_mnist
 
@@ -608,11 +609,7 @@ def tiny_model():
 
 
 def trainer(tmp_path, steps):
-    import lightning.pytorch as pl
-
-    return pl.Trainer(max_steps=steps, limit_val_batches=1, logger=False, accelerator="cpu",
-                      enable_checkpointing=False, enable_progress_bar=False,
-                      enable_model_summary=False, default_root_dir=tmp_path)
+    return quiet_trainer(tmp_path, max_steps=steps, limit_val_batches=1)
 
 
 def test_fingerprint_round_trip_through_lightning_checkpoint(cifar_env, tmp_path):
