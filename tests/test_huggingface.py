@@ -18,7 +18,7 @@ from dmzoo.core.errors import DataFormatError, InvalidArgumentError
 from dmzoo.plugins.vision.image_folder.datamodule import write_images
 from dmzoo.plugins.vision.image_folder.decode import decode
 from dmzoo.testing.batches import leaves
-from support.lightning import quiet_trainer
+from support.quiet_trainer import quiet_trainer
 
 datasets = pytest.importorskip("datasets")
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Image, Sequence, Value  # noqa: E402

@@ -22,7 +22,7 @@ from dmzoo.core.errors import (
 )
 from dmzoo.plugins.vision.image_folder.datamodule import write_images
 from dmzoo.plugins.vision.image_folder.decode import decode
-from support.lightning import quiet_trainer
+from support.quiet_trainer import quiet_trainer
 
 PIL = pytest.importorskip("PIL.Image")
 

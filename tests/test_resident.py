@@ -17,7 +17,7 @@ from dmzoo.core.errors import InvalidArgumentError
 from dmzoo.core.resident import ResidentDataset, resident_loader
 from dmzoo.plugins.vision.cifar.datamodule import CIFAR10DataModule
 from support.http_server import FileServer
-from support.lightning import quiet_trainer
+from support.quiet_trainer import quiet_trainer
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ from dmzoo.plugins.vision.cifar.datamodule import (
 )
 from dmzoo.plugins.vision.mnist.datamodule import MNISTDataModule, idx_bytes, read_idx
 from support.http_server import FileServer
-from support.lightning import quiet_trainer
+from support.quiet_trainer import quiet_trainer
 from support.real_data import MNIST_REAL as REAL
 from support.real_data import shared_mnist
 

@@ -14,7 +14,6 @@ last line of a finished run holds the norms of the final weights. Under DDP
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import signal
@@ -26,21 +25,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 import dmzoo
-
-
-def tensors(batch: Any) -> list[torch.Tensor]:
-    """Every tensor of a batch, whatever its nesting (tuple, dict, (dict, tensor)...)."""
-    if isinstance(batch, torch.Tensor):
-        return [batch]
-    if isinstance(batch, dict):
-        return [t for key in sorted(batch) for t in tensors(batch[key])]
-    return [t for item in batch for t in tensors(item)]
-
-
-def sample_fingerprints(batch: Any) -> list[str]:
-    parts = tensors(batch)
-    return [hashlib.sha1(b"".join(t[i].cpu().numpy().tobytes() for t in parts)).hexdigest()[:16]
-            for i in range(len(parts[0]))]
+from dmzoo.testing.batches import example_hashes as sample_fingerprints
 
 
 class Recorder(LightningModule):
