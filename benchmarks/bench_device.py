@@ -93,25 +93,21 @@ def torchvision_loader(data: str, workers: int, pin: bool):
                       pin_memory=pin, persistent_workers=workers > 0)
 
 
-def epoch_seconds(loader, device, repeat: int) -> float:
-    """Median seconds of ``repeat`` epochs, every batch on ``device``, synchronised."""
+def epoch_seconds(loader, device) -> float:
+    """Seconds of one epoch, every batch moved to ``device``, synchronised at both ends."""
     import torch
 
     def sync() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 
-    times = []
-    for _ in range(repeat):
-        sync()
-        start, total = time.perf_counter(), 0
-        for x, y in loader:
-            x = x.to(device, non_blocking=True)
-            y = y.to(device, non_blocking=True)
-            total += len(y)
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    sync()
+    start = time.perf_counter()
+    for x, y in loader:
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+    sync()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -136,12 +132,12 @@ def main() -> None:
     cpu_fast = dmzoo_loader(data, None, pin)
     baseline = torchvision_loader(data, args.workers, pin)
     for loader in (resident, cpu_fast, baseline):  # warm-up: caches, workers, kernels
-        epoch_seconds(loader, device, 1)
+        epoch_seconds(loader, device)
     times = {"resident": [], "cpu_fast": [], "torchvision": []}
     for _ in range(args.repeat):  # interleaved, so all three see the same machine state
-        times["resident"].append(epoch_seconds(resident, device, 1))
-        times["cpu_fast"].append(epoch_seconds(cpu_fast, device, 1))
-        times["torchvision"].append(epoch_seconds(baseline, device, 1))
+        times["resident"].append(epoch_seconds(resident, device))
+        times["cpu_fast"].append(epoch_seconds(cpu_fast, device))
+        times["torchvision"].append(epoch_seconds(baseline, device))
     med = {k: statistics.median(v) for k, v in times.items()}
     rows = {
         f"epoch, dmzoo device={device.type} (resident)": (med["resident"], "s"),

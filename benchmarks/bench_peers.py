@@ -30,7 +30,6 @@ import hashlib
 import importlib.util
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -243,13 +242,12 @@ b = next(iter(litdata.StreamingDataLoader(ds, batch_size=128)))
 
 
 def fresh_seconds(code: str, *args: str, env: dict[str, str] | None = None) -> float:
-    script = "import sys, time; t0 = time.perf_counter()\n" + code + \
+    """Seconds from a fresh interpreter's start line to the end of ``code``."""
+    from bench_vision import fresh
+
+    timed = "import sys, time; t0 = time.perf_counter()\n" + code + \
         "\nprint(time.perf_counter() - t0)"
-    proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, **(env or {})})
-    if proc.returncode:
-        raise RuntimeError(proc.stderr[-2000:])
-    return float(proc.stdout.strip().splitlines()[-1])
+    return float(fresh(timed, *args, env=env))
 
 
 def bench_startup(workdir: Path, repeat: int, rows: int) -> list[tuple[str, float, str]]:
@@ -262,7 +260,7 @@ def bench_startup(workdir: Path, repeat: int, rows: int) -> list[tuple[str, floa
         for name in times:  # dmzoo as a plain loop, like the others (no Lightning import)
             env = {"DMZOO_LIGHTNING": "0"} if name == "dmzoo" else None
             times[name].append(fresh_seconds(STARTUP[name], str(workdir), env=env))
-    return _table(times, peers, "dmzoo", "start-up to first batch", faster_is_lower=True)
+    return _table(times, peers, "dmzoo", "start-up to first batch")
 
 
 # -- the 1M-row CSV -------------------------------------------------------------------------------
@@ -359,8 +357,8 @@ def bench_csv(workdir: Path, repeat: int, rows: int) -> list[tuple[str, float, s
 
 
 # -- output ---------------------------------------------------------------------------------
-def _table(times: dict[str, list[float]], peers: dict, reference: str, what: str,
-           faster_is_lower: bool = True) -> list[tuple[str, float, str]]:
+def _table(times: dict[str, list[float]], peers: dict, reference: str,
+           what: str) -> list[tuple[str, float, str]]:
     rows = []
     ref = statistics.median(times[reference])
     for name, peer in peers.items():

@@ -30,7 +30,7 @@ from lightning.pytorch.cli import LightningCLI
 from ..core.datamodule import attach_spec
 from ..core.spec import DataModuleSpec
 from ..registry import get_registry, get_spec, is_datamodule
-from ..registry.index import iter_all
+from ..registry.index import highest, iter_all
 from .callback import DmzooDataRecord
 
 _CONFIG_FLAGS = ("--config", "-c")
@@ -53,8 +53,7 @@ def _class_spec(cls: type) -> DataModuleSpec | None:
     specs = [s for s in iter_all(get_registry()) if s.cls == path]
     if not specs or len({(s.namespace, s.name) for s in specs}) > 1:
         return None
-    final = [s for s in specs if not s.parsed_version.is_prerelease] or specs
-    return max(final, key=lambda s: s.parsed_version)
+    return highest(specs)
 
 
 def _class_path(spec: DataModuleSpec) -> str:
