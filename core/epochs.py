@@ -112,6 +112,11 @@ class Pass:
     yielded: int = 0
     batches: int = 0
 
+    def key(self, b: int, batch_size: int) -> BatchKey:
+        """The key of this pass's batch ``b`` (its samples' global positions)."""
+        return BatchKey(self.epoch, self.start + self.rank + b * batch_size * self.world,
+                        self.world)
+
 
 class EpochSampler(DistributedSampler):
     """The sampler of every dmzoo loader: one global order per epoch, strided by rank.

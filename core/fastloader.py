@@ -171,8 +171,12 @@ class ArrayDataset(Dataset):
             key, values = positions.key, self.rows(positions.rows)
         else:
             key, values = None, self.rows(positions)
-        batch = self._pack([torch.from_numpy(np.ascontiguousarray(v)) for v in values])
+        batch = self._pack([self._tensor(v) for v in values])
         return batch if key is None else KeyedBatch(batch, key)
+
+    def _tensor(self, rows: Any) -> torch.Tensor:
+        """A batch's rows of one array as a tensor (numpy here; already one on a device)."""
+        return torch.from_numpy(np.ascontiguousarray(rows))
 
     def can_stage(self) -> bool:
         """Whether a loader may copy a whole epoch at once (:meth:`stage`): in-memory
@@ -333,19 +337,17 @@ class ArrayBatches:
         run = self.begin()
         rows, size = run.rows, self.batch_sampler.batch_size
         stop = min(len(rows), run.batches * size)
-        step, first = size * run.world, run.start + run.rank
         if self.as_lists:
             for start in range(0, stop, size):
                 yield rows[start:start + size].tolist()
         elif self.stage is not None:
             arrays = self.stage(rows[:stop])
             for b, start in enumerate(range(0, stop, size)):
-                key = BatchKey(run.epoch, first + b * step, run.world) if self.keyed else None
+                key = run.key(b, size) if self.keyed else None
                 yield EpochSlice(arrays, start, min(start + size, stop), key)
         elif self.keyed:
             for b, start in enumerate(range(0, stop, size)):
-                yield KeyedRows(rows[start:start + size],
-                                BatchKey(run.epoch, first + b * step, run.world))
+                yield KeyedRows(rows[start:start + size], run.key(b, size))
         else:
             for start in range(0, stop, size):
                 yield rows[start:start + size]
@@ -387,13 +389,16 @@ class ArrayEpoch:
 
 
 _log = logging.getLogger("dmzoo")
-_SAID: set[str] = set()
+
+
+_said_in_process = False
 
 
 def _say_once_in_process(num_workers: int) -> None:
     """Log, once per process, that ``num_workers`` is not used on the array fast path."""
-    if "in-process" not in _SAID:
-        _SAID.add("in-process")
+    global _said_in_process
+    if not _said_in_process:
+        _said_in_process = True
         _log.info(
             "dmzoo: num_workers=%d is not used for dmzoo's whole-batch array loaders: their "
             "batches are made in this process, because worker processes would only add the "
@@ -506,9 +511,7 @@ class ArrayLoader(DataLoader):
         run = self._progress.current
         if run is None or run.yielded == 0:
             return None
-        b = run.yielded - 1
-        return BatchKey(run.epoch, run.start + run.rank + b * (self.batch_size or 1) * run.world,
-                        run.world)
+        return run.key(run.yielded - 1, self.batch_size or 1)
 
     # -- resumption ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from .errors import InvalidArgumentError
-from .fastloader import ArrayDataset, BatchTransform, KeyedBatch, KeyedRows, make_loader
+from .fastloader import ArrayDataset, BatchTransform, make_loader
 
 __all__ = ["ResidentDataset", "resident_loader"]
 
@@ -47,12 +47,8 @@ class ResidentDataset(ArrayDataset):
         index = torch.as_tensor(np.asarray(positions, dtype=np.int64)).to(self.device)
         return [a.index_select(0, index) for a in self.arrays]
 
-    def __getitems__(self, positions: Any) -> Any:
-        key = None
-        if isinstance(positions, KeyedRows):
-            key, positions = positions.key, positions.rows
-        batch = self._pack(self.rows(positions))
-        return batch if key is None else KeyedBatch(batch, key)
+    def _tensor(self, rows: Any) -> torch.Tensor:
+        return rows  # gathered on the device already
 
     def __getitem__(self, position: int) -> Any:
         return self._pack([a[position] for a in self.arrays])

@@ -70,6 +70,3 @@ def cached(name: str, key: str, build: Callable[[Path], Any], *,
     return storage.prepare(cache_spec(name, key), lambda _files, out: build(out),
                            data_dir=data_dir, quiet=quiet)
 
-
-def is_cached(name: str, key: str, data_dir: str | Path | None = None) -> bool:
-    return storage.is_prepared(cache_spec(name, key), data_dir)

@@ -27,6 +27,7 @@ Settings: ``DMZOO_TIMEOUT`` (seconds, ``read`` or ``connect,read``; default
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -242,9 +243,7 @@ def _download_file_url(url: str, part: Path, resource: Resource) -> None:
     size = source.stat().st_size
     if resource.size is not None and size > resource.size:
         raise _too_large(resource, size, "holds")
-    with open(source, "rb") as src, open(part, "wb") as dst:
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
+    shutil.copyfile(source, part)
 
 
 def _fetch_to_part(session: requests.Session, url: str, part: Path, resource: Resource,

@@ -33,15 +33,12 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def clear_unknown(folder: Path, keep: set[str]) -> list[Path]:
-    """Remove every entry of ``folder`` whose name is not in ``keep``; return what went.
+def clear_unknown(folder: Path, keep: set[str]) -> None:
+    """Remove every entry of ``folder`` whose name is not in ``keep``.
 
     Only for dmzoo's own dataset folders, with their lock held: whatever else is there
     was left by a run killed mid-way (build, extraction, marker write, import).
     """
-    removed = []
     for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
         if entry.name not in keep:
             remove_path(entry)
-            removed.append(entry)
-    return removed

@@ -61,12 +61,8 @@ def cache_key(dm: TabularDataModule) -> str | None:
         return None
     options = {k: v for k, v in dm.hparams.items() if k not in LOADER_ONLY}
     options.update(format=CACHE_FORMAT, files=len(data), test_files=len(test),
-                   dmzoo=_dmzoo_version())
+                   dmzoo=__version__)
     return usercache.content_key(stats, options)
-
-
-def _dmzoo_version() -> str:
-    return __version__
 
 
 def restore(dm: TabularDataModule, key: str) -> bool:

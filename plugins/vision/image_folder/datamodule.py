@@ -10,6 +10,7 @@ cannot read is reported, never silently dropped.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,13 @@ def _visible_dirs(folder: Path) -> list[Path]:
 
 def _class_files(class_dir: Path) -> list[str]:
     """Every non-hidden file under ``class_dir``, in torchvision's sorted walk order."""
+    def walk() -> Iterator[tuple[str, list[str]]]:
+        for dirpath, dirnames, filenames in os.walk(class_dir, followlinks=True):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # hidden trees unread
+            yield dirpath, filenames
+
     found: list[str] = []
-    for dirpath, dirnames, filenames in sorted(os.walk(class_dir, followlinks=True)):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        if any(part.startswith(".") for part in Path(dirpath).relative_to(class_dir).parts):
-            continue
+    for dirpath, filenames in sorted(walk()):
         found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if not f.startswith("."))
     return found
 

@@ -86,10 +86,11 @@ class _IDXDataModule(VisionDataModule):
     @classmethod
     def read_upstream(cls, files: Mapping[str, Path]) -> dict[str, dict[str, np.ndarray]]:
         out: dict[str, dict[str, np.ndarray]] = {"train": {}, "test": {}}
+        counts = storage.expected_counts(cls.SPEC) or {}
         for stem, split, kind in mnist_spec.IDX_FILES:
             shape = (28, 28) if kind == "images" else ()
             out[split][kind] = read_idx(files[f"{stem}.gz"], item_shape=shape, name=stem,
-                                        count=(storage.expected_counts(cls.SPEC) or {}).get(split))
+                                        count=counts.get(split))
         for split, arrays in out.items():
             if len(arrays["images"]) != len(arrays["labels"]):
                 raise DataFormatError(
