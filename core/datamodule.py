@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
 import sys
 import types
 import warnings
@@ -48,6 +47,7 @@ from .errors import (
     SpecMismatchError,
 )
 from .fastloader import make_loader
+from .options import accepted_parameters
 from .plain import PlainDataModule
 from .settings import FALSE_SPELLINGS, TRUE_SPELLINGS, env_str
 
@@ -283,10 +283,9 @@ class DataModule(_Base):
                  "predict": predict_dataset}
         collections = {split: _as_collection(value, f"{split}_dataset")
                        for split, value in given.items() if value is not None}
-        params = inspect.signature(cls).parameters
-        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        names, takes_any = accepted_parameters(cls)
         extra = {k: v for k, v in {"batch_size": batch_size, "num_workers": num_workers}.items()
-                 if takes_any or k in params}
+                 if takes_any or k in names}
         datamodule = cls(**kwargs, **extra)
         for split, collection in collections.items():
             # A partial of a module function: picklable, and Lightning sees the hook as defined.

@@ -80,3 +80,11 @@ def inherit_signature(cls: type) -> None:
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p not in positional
         ] + [p for p in base if p.kind is p.VAR_KEYWORD]
     cls.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+
+
+def accepted_parameters(cls: type) -> tuple[list[str], bool]:
+    """Names ``cls(...)`` takes by keyword, and whether it also takes ``**kwargs``."""
+    params = list(inspect.signature(cls).parameters.values())
+    names = [p.name for p in params
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)

@@ -8,6 +8,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import InvalidArgumentError, MissingExtraError, PluginError
+from ..core.options import accepted_parameters
 from ..core.spec import DataModuleSpec
 
 if TYPE_CHECKING:
@@ -37,14 +38,6 @@ def import_class(spec: DataModuleSpec) -> type:
     if not isinstance(obj, type):
         raise PluginError(f"{spec.cls!r} for {spec.ref} is a {type(obj).__name__}, not a class")
     return obj
-
-
-def accepted_parameters(cls: type) -> tuple[list[str], bool]:
-    """Names ``cls(...)`` takes by keyword, and whether it also takes ``**kwargs``."""
-    params = list(inspect.signature(cls).parameters.values())
-    names = [p.name for p in params
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    return names, any(p.kind is p.VAR_KEYWORD for p in params)
 
 
 def check_kwargs(spec: DataModuleSpec, cls: type, kwargs: dict[str, Any]) -> None:

@@ -15,8 +15,9 @@ import time
 from typing import Any
 
 from ..core.errors import InvalidArgumentError
+from ..core.options import accepted_parameters
 from ..registry import get_registry, load_datamodule
-from ..registry.loading import accepted_parameters, import_class
+from ..registry.loading import import_class
 from .output import human_size, print_table
 
 DEFAULT_NAME = "digits"

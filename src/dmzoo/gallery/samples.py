@@ -24,9 +24,10 @@ from typing import Any
 
 from ..core import storage
 from ..core.errors import InvalidArgumentError
+from ..core.options import accepted_parameters
 from ..core.spec import DataModuleSpec
 from ..registry import load_datamodule
-from ..registry.loading import accepted_parameters, import_class
+from ..registry.loading import import_class
 
 SAMPLE_COUNT = 16
 PREVIEW_ROWS = 5
