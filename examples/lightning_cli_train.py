@@ -72,3 +72,5 @@ class Classifier(LightningModule):
 
 if __name__ == "__main__":
     DmzooLightningCLI(Classifier)
+    if torch.distributed.is_initialized():  # with --trainer.strategy ddp: gloo's threads must
+        torch.distributed.destroy_process_group()  # stop before the interpreter does (SIGABRT)

@@ -69,6 +69,8 @@ def main() -> None:
                       enable_checkpointing=False, enable_progress_bar=False,
                       enable_model_summary=False)
     trainer.fit(model, datamodule=dm)
+    if torch.distributed.is_initialized():  # gloo's threads must stop before the interpreter
+        torch.distributed.destroy_process_group()  # does, or the process can end in SIGABRT
     if args.report:
         args.report.mkdir(parents=True, exist_ok=True)
         (args.report / f"rank{trainer.global_rank}.json").write_text(json.dumps({

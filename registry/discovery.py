@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from contextlib import redirect_stdout
 from dataclasses import dataclass, replace
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
@@ -252,29 +252,46 @@ def load_entry_point_plugins(
 ) -> list[PluginInfo]:
     """Import and register every ``dmzoo`` entry point; isolate failures."""
     loaded = []
-    timeout = plugin_timeout()
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if pm.has_plugin(ep.name):
             continue  # the same distribution seen twice on sys.path
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(
-            name=ep.name,
-            module=ep.value,
-            distribution=dist.name if dist else "",
-            version=dist.version if dist else "",
-        )
-        try:
-            module = run_plugin_code(ep.load, timeout,
-                                     in_thread=not being_imported(ep.value.partition(":")[0]))
-        except PluginCodeFailed as exc:
-            report(PluginFailure(ep.name, "import", exc.cause, exc.detail), failures)
-            continue
-        problem = admit(pm, module, ep.name)
-        if problem:
-            report(PluginFailure(ep.name, "register", problem), failures)
-            continue
-        loaded.append(info)
+        metadata = dist.metadata if dist else None  # parsed once for both fields
+        info = PluginInfo(name=ep.name, module=ep.value,
+                          distribution=metadata["Name"] if metadata else "",
+                          version=metadata["Version"] if metadata else "")
+        if load_plugin(pm, info, failures):
+            loaded.append(info)
     return loaded
+
+
+def load_plugin(pm: pluggy.PluginManager, info: PluginInfo, failures: list[PluginFailure]) -> bool:
+    """Import the entry point ``info`` names and register it; report a failure (False)."""
+    ep = EntryPoint(info.name, info.module, ENTRY_POINT_GROUP)
+    try:
+        module = run_plugin_code(ep.load, plugin_timeout(),
+                                 in_thread=not being_imported(ep.module))
+    except PluginCodeFailed as exc:
+        report(PluginFailure(info.name, "import", exc.cause, exc.detail), failures)
+        return False
+    problem = admit(pm, module, info.name)
+    if problem:
+        report(PluginFailure(info.name, "register", problem), failures)
+        return False
+    return True
+
+
+def hook_names(pm: pluggy.PluginManager, plugin_name: str) -> list[str]:
+    """The hooks plugin ``plugin_name`` implements."""
+    return sorted(c.name for c in pm.get_hookcallers(pm.get_plugin(plugin_name)) or [])
+
+
+def register_in_order(pm: pluggy.PluginManager, order: list[str]) -> None:
+    """Re-register the plugins named in ``order`` in that order: pluggy calls the most
+    recently registered first, so plugins imported late keep a full discovery's order."""
+    plugins = [(name, pm.unregister(name=name)) for name in order if pm.has_plugin(name)]
+    for name, plugin in plugins:
+        pm.register(plugin, name=name)
 
 
 # -- calling hooks --------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -22,7 +23,7 @@ from ..core.errors import (
 )
 from ..core.settings import env_str
 from ..core.spec import DataModuleSpec, normalize_name
-from . import discovery
+from . import discovery, discovery_cache
 from .names import Ref, parse_ref
 
 Key = tuple[str, str]  # (namespace, name)
@@ -40,17 +41,31 @@ def highest(specs: list[DataModuleSpec]) -> DataModuleSpec:
 
 
 class Registry:
-    """Specs from plugins (entry points) plus in-process registrations."""
+    """Specs from plugins (entry points) plus in-process registrations.
 
-    def __init__(self, *, discover: bool = True) -> None:
-        self.plugin_manager: pluggy.PluginManager = discovery.new_plugin_manager()
+    ``use_cache``: start from the saved discovery when it is still valid
+    (:mod:`.discovery_cache`); its plugins are then imported when a hook of theirs is
+    called, or when :attr:`plugin_manager` is read.
+    """
+
+    def __init__(self, *, discover: bool = True, use_cache: bool = True) -> None:
+        self._pm: pluggy.PluginManager = discovery.new_plugin_manager()
         self.failures: list[discovery.PluginFailure] = []
         self.plugins: list[discovery.PluginInfo] = []
+        self._not_imported: dict[str, list[str]] = {}  # plugin name -> the hooks it implements
+        self._importing = threading.Lock()  # hooks may be called from several threads
         self._specs: dict[Key, dict[str, DataModuleSpec]] = defaultdict(dict)
         self._aliases: dict[str, Key] = {}
         self._local: list[DataModuleSpec] = []
         self._discover = discover
+        self._use_cache = discover and use_cache and discovery_cache.enabled()
         self.refresh()
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """pluggy's manager, with every plugin imported and registered."""
+        self._import_plugins()
+        return self._pm
 
     # -- building ---------------------------------------------------------------------
     def refresh(self) -> None:
@@ -58,14 +73,41 @@ class Registry:
         self._specs.clear()
         self._aliases.clear()
         self.failures.clear()
-        if self._discover and not self.plugins:
-            self.plugins = discovery.load_entry_point_plugins(self.plugin_manager, self.failures)
+        first = self._discover and not self.plugins
+        saved = discovery_cache.load() if first and self._use_cache else None
+        if saved is not None:
+            self.plugins, self._not_imported = saved.plugins, saved.hooks
+            for spec in saved.specs:
+                self._add(spec, on_conflict=None)
+            return  # the first refresh: there are no local specs yet
+        self._import_plugins()
+        watch = discovery_cache.Watch() if first and self._use_cache else None
+        if first:
+            self.plugins = discovery.load_entry_point_plugins(self._pm, self.failures)
         labels = {p.name: p.distribution or p.name for p in self.plugins}
-        for spec in discovery.collect_specs(self.plugin_manager, self.failures,
-                                            lambda n: labels.get(n, n)):
+        found = list(discovery.collect_specs(self._pm, self.failures, lambda n: labels.get(n, n)))
+        for spec in found:
             self._add(spec, on_conflict=self._skip_duplicate)
+        if watch and not self.failures:
+            hooks = {p.name: discovery.hook_names(self._pm, p.name) for p in self.plugins}
+            watch.save(discovery_cache.Discovered(self.plugins, hooks, found))
         for spec in self._local:
             self._add(spec, on_conflict=None)
+
+    def _import_plugins(self, hook_name: str | None = None) -> None:
+        """Import the saved discovery's plugins (those implementing ``hook_name``, or all)."""
+        if not self._not_imported:
+            return
+        with self._importing:
+            names = [n for n, hooks in self._not_imported.items()
+                     if hook_name is None or hook_name in hooks]
+            for name in names:
+                del self._not_imported[name]
+                info = next(p for p in self.plugins if p.name == name)
+                if not discovery.load_plugin(self._pm, info, self.failures):
+                    discovery_cache.forget()  # it imported when saved: rediscover next time
+            if names:
+                discovery.register_in_order(self._pm, [p.name for p in self.plugins])
 
     def _skip_duplicate(self, spec: DataModuleSpec, reason: str) -> None:
         discovery.report(discovery.PluginFailure(spec.plugin, "spec", reason), self.failures)
@@ -98,13 +140,14 @@ class Registry:
         """Register a plugin object (module or instance with hookimpls) in-process."""
         problem = discovery.admit(self.plugin_manager, plugin, name)
         if problem:
-            label = name or self.plugin_manager.get_canonical_name(plugin)
+            label = name or self._pm.get_canonical_name(plugin)
             raise PluginError(f"plugin {label!r} is not registered: {problem}")
         self.refresh()
 
     def call_hook(self, hook_name: str, **kwargs: Any) -> Any:
         """Ask every plugin, each isolated, as pluggy would (:func:`discovery.call_hook`)."""
-        return discovery.call_hook(self.plugin_manager, hook_name, self.failures, **kwargs)
+        self._import_plugins(hook_name)
+        return discovery.call_hook(self._pm, hook_name, self.failures, **kwargs)
 
     # -- lookups ----------------------------------------------------------------------
     def datamodule_keys(self) -> list[Key]:

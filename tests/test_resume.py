@@ -43,6 +43,16 @@ def same(got: list, want: list) -> bool:
         torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(got, want, strict=True))
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 1000, 100_003])
+def test_the_epoch_order_is_the_int64_randperm_of_seed_plus_epoch(n):
+    """The order earlier releases made (and saved states point into), whatever dtype the
+    permutation is computed in."""
+    for seed, epoch in ((0, 0), (5, 3), (2**31 + 7, 1)):
+        expected = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+        got = epoch_permutation(n, seed, epoch)
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist()
+
+
 @pytest.mark.parametrize("k", [0, 1, 6, 10, 11])
 def test_a_state_after_k_batches_continues_with_batch_k_plus_1(k):
     ref = loader()

@@ -90,6 +90,8 @@ def main() -> None:
                       enable_model_summary=False)
     ckpt = str(args.ckpt_dir / "last.ckpt") if args.resume else None
     trainer.fit(model, datamodule=dm, ckpt_path=ckpt)
+    if torch.distributed.is_initialized():  # gloo's threads must stop before the interpreter
+        torch.distributed.destroy_process_group()  # does, or the process can end in SIGABRT
     if trainer.global_rank:
         return
     with args.out.open("a") as f:

@@ -9,7 +9,7 @@ import textwrap
 
 from ..core.errors import InvalidArgumentError
 from ..core.spec import TASKS
-from ..registry import get_registry
+from ..registry import Registry, get_registry
 from .output import human_size, print_json, print_table
 
 
@@ -103,7 +103,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    registry = get_registry()
+    registry = Registry(use_cache=False)  # import every plugin now, as a first discovery does
     env = {k: v for k, v in os.environ.items() if k.startswith("DMZOO_")}
     if args.json:
         print_json({
