@@ -111,10 +111,13 @@ class Watch:
         watched path is too fresh to trust, or the cache root is not there (yet) or
         cannot be written."""
         files = self._watched_files(found.plugins)
-        specs = [s.to_dict() for s in found.specs]
-        if files is None or any(DataModuleSpec.from_dict(json.loads(json.dumps(d))) != s
-                                for d, s in zip(specs, found.specs, strict=True)):
-            return  # unwatchable, or a spec JSON cannot carry exactly (e.g. a tuple kwarg)
+        try:
+            specs = json.loads(json.dumps([s.to_dict() for s in found.specs]))
+            exact = [DataModuleSpec.from_dict(d) for d in specs] == found.specs
+        except (TypeError, ValueError):  # a default kwarg JSON cannot hold (a Path, ...)
+            return
+        if files is None or not exact:
+            return  # unwatchable, or JSON does not carry a spec exactly (a tuple kwarg)
         environment = _environment()
         stats = {f: _stat(f) for f in files}
         newest = max([m for _, m in stats.values()] + environment["sys_path_mtimes"])

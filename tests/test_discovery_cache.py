@@ -248,3 +248,12 @@ def test_listing_never_creates_the_cache_root(tmp_path, monkeypatch):
     monkeypatch.setattr(discovery_cache, "RACY_SECONDS", 0.0)
     assert dmzoo.list_datamodules()
     assert not home.exists()
+
+
+@pytest.mark.parametrize("kwarg", ["(28, 28)", "__import__('pathlib').Path('x')"])
+def test_a_spec_json_cannot_carry_exactly_is_never_saved(site, kwarg):
+    source = PLUGIN.format(name="twelve", module="fake_lll", version="1.0.0").replace(
+        'version="1.0.0",', f'version="1.0.0", default_kwargs={{"size": {kwarg}}},')
+    install(site, "fake_lll", source)
+    assert dmzoo.get_spec("fake_lll/twelve").default_kwargs["size"] == eval(kwarg)
+    assert not discovery_cache.cache_file().exists()
