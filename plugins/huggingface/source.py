@@ -84,13 +84,18 @@ def kind_of(feature: Any) -> str:
     return type(feature).__name__
 
 
+def _named_column(features: Any, key: str, option: str) -> str:
+    """``key``, the column the user named with ``option``, if the dataset has it."""
+    if key not in features:
+        raise InvalidArgumentError(f"{option}={key!r} is not a column; columns: "
+                                   f"{', '.join(features)}")
+    return key
+
+
 def image_column(features: Any, image_key: str | None) -> str | None:
     """The image column: ``image_key``, else the one ``Image`` feature (None when none)."""
     if image_key is not None:
-        if image_key not in features:
-            raise InvalidArgumentError(f"image_key={image_key!r} is not a column; columns: "
-                                       f"{', '.join(features)}")
-        return image_key
+        return _named_column(features, image_key, "image_key")
     found = [k for k, f in features.items() if kind_of(f) == "Image"]
     if len(found) > 1:
         raise InvalidArgumentError(f"several image columns ({', '.join(found)}); pick one with "
@@ -101,10 +106,7 @@ def image_column(features: Any, image_key: str | None) -> str | None:
 def label_column(features: Any, label_key: str | None) -> str:
     """The label column: ``label_key``, else the one ``ClassLabel`` feature."""
     if label_key is not None:
-        if label_key not in features:
-            raise InvalidArgumentError(f"label_key={label_key!r} is not a column; columns: "
-                                       f"{', '.join(features)}")
-        return label_key
+        return _named_column(features, label_key, "label_key")
     found = [k for k, f in features.items() if kind_of(f) == "ClassLabel"]
     if len(found) != 1:
         raise InvalidArgumentError(
