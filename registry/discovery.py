@@ -120,6 +120,12 @@ def max_specs() -> int:
     return int(value)
 
 
+def check_limits() -> None:
+    """Raise :class:`InvalidSettingError` for a bad limit setting now, before any use."""
+    plugin_timeout()
+    max_specs()
+
+
 # -- reporting ------------------------------------------------------------------------
 def strict() -> bool:
     return env_flag("DMZOO_STRICT")

@@ -74,14 +74,17 @@ class Registry:
         self._aliases.clear()
         self.failures.clear()
         first = self._discover and not self.plugins
-        saved = discovery_cache.load() if first and self._use_cache else None
+        cached = first and self._use_cache
+        if cached:
+            discovery.check_limits()  # a bad setting is an error even when nothing is imported
+        saved = discovery_cache.load() if cached else None
         if saved is not None:
             self.plugins, self._not_imported = saved.plugins, saved.hooks
             for spec in saved.specs:
                 self._add(spec, on_conflict=None)
             return  # the first refresh: there are no local specs yet
         self._import_plugins()
-        watch = discovery_cache.Watch() if first and self._use_cache else None
+        watch = discovery_cache.Watch() if cached else None
         if first:
             self.plugins = discovery.load_entry_point_plugins(self._pm, self.failures)
         labels = {p.name: p.distribution or p.name for p in self.plugins}

@@ -16,6 +16,7 @@ import pytest
 
 import dmzoo
 from dmzoo.cli.main import main
+from dmzoo.core.errors import InvalidSettingError
 from dmzoo.registry import discovery_cache, get_registry, reset_registry
 
 PLUGIN = '''
@@ -257,3 +258,16 @@ def test_a_spec_json_cannot_carry_exactly_is_never_saved(site, kwarg):
     install(site, "fake_lll", source)
     assert dmzoo.get_spec("fake_lll/twelve").default_kwargs["size"] == eval(kwarg)
     assert not discovery_cache.cache_file().exists()
+
+
+@pytest.mark.parametrize("name, value", [("DMZOO_PLUGIN_TIMEOUT", "0"),
+                                         ("DMZOO_PLUGIN_MAX_SPECS", "1.5"),
+                                         ("DMZOO_DISCOVERY_CACHE", "maybe")])
+def test_bad_settings_are_errors_even_when_the_saved_discovery_is_used(site, monkeypatch,
+                                                                        name, value):
+    install(site, "fake_mmm", PLUGIN.format(name="thirteen", module="fake_mmm", version="1.0.0"))
+    fresh_registry()
+    assert discovery_cache.cache_file().is_file()
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InvalidSettingError, match=f"^{name}="):
+        fresh_registry()
